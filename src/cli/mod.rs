@@ -1,0 +1,84 @@
+//! Command-line front end: argument parsing (clap), progress bars (indicatif), error
+//! reporting (anyhow) and exit codes. All the work is done by the library.
+
+use anyhow::Result;
+use clap::{CommandFactory, Parser, Subcommand};
+use std::process::ExitCode;
+
+mod common;
+mod count;
+mod progress;
+
+/// Exit code for a run that failed on its input or environment.
+const EXIT_RUNTIME: u8 = 1;
+/// Exit code for a command line that cannot be understood.
+const EXIT_USAGE: u8 = 2;
+
+/// mitosieve — which stem-cell clones are healthy enough to grow into a therapy?
+///
+/// Counts mtDNA alleles per clone, calls heteroplasmy with calibrated intervals, and
+/// selects clones below a mutation-load threshold.
+#[derive(Debug, Parser)]
+#[command(name = "mitosieve", version, about, long_about = None, propagate_version = true)]
+#[command(after_help = "Exit codes: 0 success, 1 runtime error (bad input, I/O), 2 usage error.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Count(count::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Run the command line; never panics on bad input.
+pub fn main() -> ExitCode {
+    // htslib's own log lines would duplicate (less clearly) the errors mitosieve reports.
+    unsafe { rust_htslib::htslib::hts_set_log_level(rust_htslib::htslib::htsLogLevel_HTS_LOG_OFF) };
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::SUCCESS;
+            }
+            let usage = e.downcast_ref::<common::UsageError>().is_some()
+                || matches!(
+                    e.downcast_ref::<mitosieve::Error>(),
+                    Some(mitosieve::Error::Config(_))
+                );
+            eprintln!("mitosieve: error: {e:#}");
+            ExitCode::from(if usage { EXIT_USAGE } else { EXIT_RUNTIME })
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Count(args) => count::run(args),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "mitosieve", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}

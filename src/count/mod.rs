@@ -1,0 +1,435 @@
+//! Strand-resolved allele counting over many clones: `mitosieve count`.
+//!
+//! Work is split into units of one input × one genome window; [rayon] runs them in
+//! parallel, each with its own reader, and the merge adds their dense arrays in window
+//! order. Counting is addition, so the result is the same for any thread count and any
+//! window size (a property the tests check).
+//!
+//! ```no_run
+//! use mitosieve::count::{count, CountConfig};
+//!
+//! let config = CountConfig { threads: 2, ..CountConfig::default() };
+//! let clones = count(&["clone01.bam".into()], &config)?;
+//! let c = &clones[0];
+//! let site = c.counts.site(mitosieve::Position::new(3243).unwrap());
+//! println!("{}: depth {} at m.3243, {} G", c.name, site.depth(), site.allele(mitosieve::count::Allele::G));
+//! # Ok::<(), mitosieve::Error>(())
+//! ```
+
+mod counts;
+pub mod file;
+mod overlap;
+mod summary;
+mod unit;
+mod walker;
+
+pub use counts::{
+    sort_indels, Allele, Counts, IndelKey, IndelMap, SiteCounts, FWD, INS, LOWQ, REV,
+};
+pub use overlap::OverlapMode;
+pub use summary::{
+    BasesSummary, CountSettings, CountSummary, DepthSummary, ReadsSummary, RunInfo, SplitSummary,
+};
+pub use unit::Unassigned;
+
+use crate::error::{Error, Result};
+use crate::filter::{ReadFilter, ReadTally};
+use crate::input::{inspect, sanitize_clone_name, InputInfo, InputOptions, NameSource};
+use crate::reference::MT_LENGTH;
+use overlap::{commit_pair, commit_single};
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use unit::{run_unit, Grouper, UnitOutput};
+use walker::DirectSink;
+
+/// Settings for [`count`].
+#[derive(Clone, Debug)]
+pub struct CountConfig {
+    /// Read and base filters.
+    pub filter: ReadFilter,
+    /// How overlapping mates are counted.
+    pub overlaps: OverlapMode,
+    /// Contig, CRAM reference, and how to split multiplexed files.
+    pub input: InputOptions,
+    /// With a split: count only these groups (e.g. a cell-barcode whitelist).
+    pub groups: Option<Vec<String>>,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// Genome window per work unit in bp (`None`: chosen from the thread count).
+    pub window: Option<u32>,
+}
+
+impl Default for CountConfig {
+    fn default() -> Self {
+        CountConfig {
+            filter: ReadFilter::default(),
+            overlaps: OverlapMode::Fragment,
+            input: InputOptions::default(),
+            groups: None,
+            threads: 0,
+            window: None,
+        }
+    }
+}
+
+/// Counts and summary of one clone.
+#[derive(Clone, Debug)]
+pub struct CloneCounts {
+    /// Clone name (safe as a file name).
+    pub name: String,
+    /// Per-position counts.
+    pub counts: Counts,
+    /// What was read, dropped and covered.
+    pub summary: CountSummary,
+}
+
+/// Receives progress and warnings while counting. Every method has a no-op default.
+pub trait Observer: Sync {
+    /// Something the user should know that does not stop the run.
+    fn warn(&self, _message: &str) {}
+    /// Counting of input `source` (index into the inputs) starts; `total` is its number
+    /// of progress units.
+    fn source_started(&self, _source: usize, _label: &str, _total: u64) {}
+    /// `delta` more progress units of `source` are done.
+    fn progress(&self, _source: usize, _delta: u64) {}
+    /// Input `source` is done.
+    fn source_finished(&self, _source: usize) {}
+}
+
+/// An observer that ignores everything.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Silent;
+impl Observer for Silent {}
+
+/// Everything a counting run produced, apart from the counts handed to the sink.
+#[derive(Clone, Debug, Default)]
+pub struct CountRun {
+    /// One summary per clone, in input order (clones of a split input by name).
+    pub clones: Vec<CountSummary>,
+    /// One entry per split input.
+    pub splits: Vec<SplitSummary>,
+    /// Warnings (also sent to the observer).
+    pub warnings: Vec<String>,
+}
+
+/// Count every clone of `inputs` and return the counts in input order.
+///
+/// Holds every clone's counts in memory (about 2.5 MB each); for many clones prefer
+/// [`count_streaming`], which hands each clone to a sink as soon as it is done.
+pub fn count(inputs: &[PathBuf], config: &CountConfig) -> Result<Vec<CloneCounts>> {
+    let out = Mutex::new(Vec::new());
+    let run = count_streaming(inputs, config, &Silent, |c| {
+        out.lock()
+            .expect("no panics while holding the lock")
+            .push(c);
+        Ok(())
+    })?;
+    let mut clones = out.into_inner().expect("no panics while holding the lock");
+    let order: HashMap<&str, usize> = run
+        .clones
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.clone.as_str(), i))
+        .collect();
+    clones.sort_by_key(|c| order.get(c.name.as_str()).copied().unwrap_or(usize::MAX));
+    Ok(clones)
+}
+
+/// The counts file of a clone in an output directory.
+pub fn counts_path(dir: &Path, clone: &str) -> PathBuf {
+    dir.join(format!("{clone}.counts.tsv.gz"))
+}
+
+/// The summary file of a clone in an output directory.
+pub fn summary_path(dir: &Path, clone: &str) -> PathBuf {
+    dir.join(format!("{clone}.summary.json"))
+}
+
+/// Inspect every input (in parallel) and check that clone names are unique.
+pub fn inspect_inputs(inputs: &[PathBuf], opts: &InputOptions) -> Result<Vec<InputInfo>> {
+    if inputs.is_empty() {
+        return Err(Error::Config("no input files given".into()));
+    }
+    let infos: Vec<Result<InputInfo>> = inputs.par_iter().map(|p| inspect(p, opts)).collect();
+    let infos: Vec<InputInfo> = infos.into_iter().collect::<Result<_>>()?;
+    if opts.split_by.is_none() {
+        let mut seen: HashMap<String, &Path> = HashMap::new();
+        for info in &infos {
+            let name = sanitize_clone_name(&info.clone_name).name;
+            if let Some(first) = seen.insert(name.clone(), &info.path) {
+                return Err(Error::DuplicateClone {
+                    name,
+                    first: first.to_owned(),
+                    second: info.path.clone(),
+                });
+            }
+        }
+    }
+    Ok(infos)
+}
+
+/// Count every clone of `inputs`, handing each to `sink` as soon as it is complete
+/// (from a worker thread). Memory stays bounded by the clones in flight.
+pub fn count_streaming<F>(
+    inputs: &[PathBuf],
+    config: &CountConfig,
+    observer: &dyn Observer,
+    sink: F,
+) -> Result<CountRun>
+where
+    F: Fn(CloneCounts) -> Result<()> + Sync,
+{
+    let threads = if config.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        config.threads
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Config(format!("cannot start {threads} threads: {e}")))?;
+    pool.install(|| count_in_pool(inputs, config, threads, observer, &sink))
+}
+
+fn windows_for(
+    info: &InputInfo,
+    config: &CountConfig,
+    threads: usize,
+    n_sources: usize,
+) -> Vec<(u32, u32)> {
+    if !info.indexed {
+        return vec![(0, MT_LENGTH)];
+    }
+    let size = match config.window {
+        Some(w) => w.clamp(1, MT_LENGTH),
+        None => {
+            let per_source = threads.div_ceil(n_sources).max(1) as u32;
+            MT_LENGTH.div_ceil(per_source)
+        }
+    };
+    (0..MT_LENGTH)
+        .step_by(size as usize)
+        .map(|s| (s, (s + size).min(MT_LENGTH)))
+        .collect()
+}
+
+fn count_in_pool<F>(
+    inputs: &[PathBuf],
+    config: &CountConfig,
+    threads: usize,
+    observer: &dyn Observer,
+    sink: &F,
+) -> Result<CountRun>
+where
+    F: Fn(CloneCounts) -> Result<()> + Sync,
+{
+    let infos = inspect_inputs(inputs, &config.input)?;
+    let mut warnings = Vec::new();
+    for info in &infos {
+        for w in &info.warnings {
+            observer.warn(w);
+            warnings.push(w.clone());
+        }
+    }
+    let plans: Vec<Vec<(u32, u32)>> = infos
+        .iter()
+        .map(|i| windows_for(i, config, threads, infos.len()))
+        .collect();
+    let units: usize = plans.iter().map(Vec::len).sum();
+    let decompress = if units < threads {
+        (threads - units) / units
+    } else {
+        0
+    };
+    let registry: Mutex<HashMap<String, PathBuf>> = Mutex::new(HashMap::new());
+    let results: Vec<Result<(Vec<CountSummary>, Option<SplitSummary>)>> = infos
+        .par_iter()
+        .zip(plans.par_iter())
+        .enumerate()
+        .map(|(i, (info, windows))| {
+            count_source(
+                i, info, windows, decompress, config, observer, sink, &registry,
+            )
+        })
+        .collect();
+    let mut run = CountRun {
+        warnings,
+        ..CountRun::default()
+    };
+    for r in results {
+        let (clones, split) = r?;
+        run.clones.extend(clones);
+        run.splits.extend(split);
+    }
+    Ok(run)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn count_source<F>(
+    index: usize,
+    info: &InputInfo,
+    windows: &[(u32, u32)],
+    decompress: usize,
+    config: &CountConfig,
+    observer: &dyn Observer,
+    sink: &F,
+    registry: &Mutex<HashMap<String, PathBuf>>,
+) -> Result<(Vec<CountSummary>, Option<SplitSummary>)>
+where
+    F: Fn(CloneCounts) -> Result<()> + Sync,
+{
+    let label = info.path.file_name().map_or_else(
+        || info.path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    observer.source_started(index, &label, u64::from(MT_LENGTH));
+    let split = config.input.split_by.clone();
+    let grouper = Grouper::new(info, split.clone(), config.groups.as_deref());
+    let outputs: Vec<Result<UnitOutput>> = windows
+        .par_iter()
+        .map(|&(s, e)| run_unit(info, index, s, e, decompress, config, &grouper, observer))
+        .collect();
+    let outputs: Vec<UnitOutput> = outputs.into_iter().collect::<Result<_>>()?;
+    let merged = merge(outputs, config.filter.min_base_quality);
+    observer.source_finished(index);
+
+    let mut groups = merged.groups;
+    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    if split.is_none() && groups.is_empty() {
+        // No read at all on the contig: still one (empty) clone.
+        groups.push((
+            info.clone_name.clone(),
+            (Counts::new(), ReadTally::default()),
+        ));
+    }
+    if let Some(list) = &config.groups {
+        for g in list {
+            if !groups.iter().any(|(n, _)| n == g) {
+                groups.push((g.clone(), (Counts::new(), ReadTally::default())));
+            }
+        }
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    let mut summaries = Vec::with_capacity(groups.len());
+    for (raw_name, (counts, tally)) in groups {
+        let safe = sanitize_clone_name(&raw_name);
+        {
+            let mut reg = registry.lock().expect("no panics while holding the lock");
+            if let Some(first) = reg.insert(safe.name.clone(), info.path.clone()) {
+                return Err(Error::DuplicateClone {
+                    name: safe.name,
+                    first,
+                    second: info.path.clone(),
+                });
+            }
+        }
+        let name_source = match &split {
+            None => info.name_source.clone(),
+            Some(crate::input::SplitBy::ReadGroup) => NameSource::ReadGroupId,
+            Some(crate::input::SplitBy::Sample) => NameSource::SplitSample,
+            Some(crate::input::SplitBy::Tag(t)) => NameSource::Tag(t.clone()),
+        };
+        let mut warnings = info.warnings.clone();
+        if let Some(orig) = &safe.original {
+            warnings.push(format!(
+                "clone name {orig:?} is not safe as a file name; written as '{}'",
+                safe.name
+            ));
+        }
+        if tally.used == 0 {
+            let w = format!(
+                "{}: no read of clone '{}' passed the filters ({} seen on {}); its counts are all zero",
+                info.path.display(),
+                safe.name,
+                tally.seen,
+                info.contig
+            );
+            observer.warn(&w);
+            warnings.push(w);
+        }
+        let summary = CountSummary::new(
+            &safe,
+            name_source,
+            info,
+            CountSettings::from_config(config),
+            &tally,
+            &counts,
+            warnings,
+        );
+        summaries.push(summary.clone());
+        sink(CloneCounts {
+            name: safe.name,
+            counts,
+            summary,
+        })?;
+    }
+    let split_summary = split.map(|s| SplitSummary {
+        input: info.path.display().to_string(),
+        split_by: s.to_string(),
+        clones: summaries.len(),
+        unassigned: merged.unassigned.clone(),
+    });
+    Ok((summaries, split_summary))
+}
+
+struct Merged {
+    groups: Vec<(String, (Counts, ReadTally))>,
+    unassigned: Unassigned,
+}
+
+/// Add the units' blocks in window order and reconcile mates split across windows.
+fn merge(outputs: Vec<UnitOutput>, min_bq: u8) -> Merged {
+    let mut by_name: HashMap<String, (Counts, ReadTally)> = HashMap::new();
+    let mut unassigned = Unassigned::default();
+    let mut outgoing = HashMap::new();
+    let mut incoming = Vec::new();
+    for out in outputs {
+        for (name, acc) in out.groups {
+            let entry = by_name
+                .entry(name)
+                .or_insert_with(|| (Counts::new(), ReadTally::default()));
+            entry
+                .0
+                .add_block(acc.offset as usize, &acc.rows, acc.indels);
+            entry.1.add(&acc.tally);
+        }
+        for p in out.outgoing {
+            outgoing.insert(p.qname.clone(), p);
+        }
+        incoming.extend(out.incoming);
+        unassigned.without_group += out.unassigned.without_group;
+        unassigned.not_listed += out.unassigned.not_listed;
+    }
+    let mut commit = |group: &str, f: &mut dyn FnMut(&mut DirectSink<'_>)| {
+        let entry = by_name
+            .entry(group.to_string())
+            .or_insert_with(|| (Counts::new(), ReadTally::default()));
+        let (sites, indels) = entry.0.parts_mut();
+        let mut sink = DirectSink {
+            rows: sites,
+            offset: 0,
+            indels,
+            min_bq,
+            strand: 0,
+            mate_other_contig: false,
+        };
+        f(&mut sink);
+    };
+    for right in incoming {
+        match outgoing.remove(&right.qname) {
+            Some(left) => commit(&right.group, &mut |s| {
+                commit_pair(&left.mate, &right.mate, s)
+            }),
+            None => commit(&right.group, &mut |s| commit_single(&right.mate, s)),
+        }
+    }
+    for (_, left) in outgoing {
+        commit(&left.group, &mut |s| commit_single(&left.mate, s));
+    }
+    Merged {
+        groups: by_name.into_iter().collect(),
+        unassigned,
+    }
+}

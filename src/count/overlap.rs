@@ -1,0 +1,334 @@
+//! Counting the two overlapping mates of one fragment once.
+//!
+//! Strategy `fragment` (the default, like GATK's mitochondria mode): where both mates of a
+//! fragment cover a position they are one molecule, so they give one observation:
+//! - the mates agree: one observation, with the higher of the two qualities, on the
+//!   strand of the mate with the higher quality (read 1 on a tie);
+//! - they disagree: the base with the higher quality wins; on a tie the observation
+//!   becomes `N` (then subject to the quality threshold like any base);
+//! - indel events after a position both mates cover are reconciled the same way, using
+//!   the anchor base qualities; "no event" is an observation too, and a tie keeps no
+//!   event.
+//!
+//! Positions only one mate covers count as usual. Strategy `independent` counts every
+//! read on its own (what `samtools mpileup -x` and mutserve do).
+
+use super::walker::{EventObs, Obs, Sink};
+
+/// How overlapping mates of one fragment are counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OverlapMode {
+    /// One observation per fragment and position (default).
+    #[default]
+    Fragment,
+    /// Every read counts on its own.
+    Independent,
+}
+
+impl std::str::FromStr for OverlapMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "fragment" => Ok(OverlapMode::Fragment),
+            "independent" => Ok(OverlapMode::Independent),
+            _ => Err(format!(
+                "unknown overlap strategy '{s}' (fragment, independent)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for OverlapMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OverlapMode::Fragment => "fragment",
+            OverlapMode::Independent => "independent",
+        })
+    }
+}
+
+/// The observations of one mate, kept until its partner is seen.
+#[derive(Clone, Debug)]
+pub(crate) struct MateObs {
+    /// Flag 0x40 (first in template).
+    pub first: bool,
+    /// Strand index of this read (0 forward, 1 reverse).
+    pub strand: usize,
+    /// Its mate maps to another contig (never true for a reconciled pair).
+    pub mate_other_contig: bool,
+    /// Observations in reference order.
+    pub obs: Vec<Obs>,
+    /// Indel events in reference order.
+    pub events: Vec<EventObs>,
+}
+
+/// A sink that can switch strand between observations (a [`super::walker::DirectSink`]).
+pub(crate) trait StrandSink: Sink {
+    /// Set the strand and mate flag for the next observations.
+    fn set_read(&mut self, strand: usize, mate_other_contig: bool);
+}
+
+/// Count one mate on its own.
+pub(crate) fn commit_single<S: StrandSink>(m: &MateObs, sink: &mut S) {
+    sink.set_read(m.strand, m.mate_other_contig);
+    for o in &m.obs {
+        emit(sink, o);
+    }
+    for e in &m.events {
+        emit_event(sink, e);
+    }
+}
+
+#[inline]
+fn emit<S: Sink>(sink: &mut S, o: &Obs) {
+    if o.allele == super::walker::DEL {
+        sink.deleted(o.pos, o.q);
+    } else {
+        sink.base(o.pos, o.allele, o.q);
+    }
+}
+
+fn emit_event<S: Sink>(sink: &mut S, e: &EventObs) {
+    match &e.key {
+        super::counts::IndelKey::Ins(seq) => sink.insertion(e.anchor, seq, e.q),
+        super::counts::IndelKey::Del(len) => sink.deletion(e.anchor, *len, e.q),
+    }
+}
+
+/// Which mate wins a reconciliation: `Some(true)` = `a`, `Some(false)` = `b`, `None` = tie.
+fn winner(qa: u8, qb: u8) -> Option<bool> {
+    match qa.cmp(&qb) {
+        std::cmp::Ordering::Greater => Some(true),
+        std::cmp::Ordering::Less => Some(false),
+        std::cmp::Ordering::Equal => None,
+    }
+}
+
+/// Count a pair of overlapping mates as one fragment.
+pub(crate) fn commit_pair<S: StrandSink>(a: &MateObs, b: &MateObs, sink: &mut S) {
+    // Order the mates by a property of the reads, not by arrival, so the result does
+    // not depend on which one was seen first.
+    let (a, b) = if !a.first && b.first { (b, a) } else { (a, b) };
+    let (mut i, mut j) = (0, 0);
+    while i < a.obs.len() || j < b.obs.len() {
+        let pa = a.obs.get(i).map_or(u32::MAX, |o| o.pos);
+        let pb = b.obs.get(j).map_or(u32::MAX, |o| o.pos);
+        if pa < pb {
+            sink.set_read(a.strand, false);
+            emit(sink, &a.obs[i]);
+            i += 1;
+        } else if pb < pa {
+            sink.set_read(b.strand, false);
+            emit(sink, &b.obs[j]);
+            j += 1;
+        } else {
+            let (oa, ob) = (&a.obs[i], &b.obs[j]);
+            if oa.allele == ob.allele {
+                let a_wins = winner(oa.q, ob.q).unwrap_or(true);
+                let (strand, q) = if a_wins {
+                    (a.strand, oa.q)
+                } else {
+                    (b.strand, ob.q)
+                };
+                sink.set_read(strand, false);
+                emit(
+                    sink,
+                    &Obs {
+                        pos: oa.pos,
+                        allele: oa.allele,
+                        q,
+                    },
+                );
+            } else {
+                match winner(oa.q, ob.q) {
+                    Some(true) => {
+                        sink.set_read(a.strand, false);
+                        emit(sink, oa);
+                    }
+                    Some(false) => {
+                        sink.set_read(b.strand, false);
+                        emit(sink, ob);
+                    }
+                    None => {
+                        sink.set_read(a.strand, false);
+                        sink.base(oa.pos, 4, oa.q);
+                    }
+                }
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    reconcile_events(a, b, sink);
+}
+
+/// What a mate says about the junction after `anchor`: `None` if it does not witness it,
+/// else its event (or no event) and the anchor quality.
+fn junction(m: &MateObs, anchor: u32) -> Option<(Option<&EventObs>, u8)> {
+    let k = m.obs.binary_search_by_key(&anchor, |o| o.pos).ok()?;
+    let base = &m.obs[k];
+    if base.allele == super::walker::DEL {
+        return None;
+    }
+    let ev = m.events.iter().find(|e| e.anchor == anchor);
+    let continues = m.obs.get(k + 1).is_some_and(|o| o.pos == anchor + 1);
+    if ev.is_none() && !continues {
+        return None;
+    }
+    Some((ev, base.q))
+}
+
+fn reconcile_events<S: StrandSink>(a: &MateObs, b: &MateObs, sink: &mut S) {
+    let mut anchors: Vec<u32> = a.events.iter().chain(&b.events).map(|e| e.anchor).collect();
+    anchors.sort_unstable();
+    anchors.dedup();
+    for anchor in anchors {
+        let ja = junction(a, anchor);
+        let jb = junction(b, anchor);
+        let chosen = match (ja, jb) {
+            (Some((ea, _)), None) => ea.map(|e| (a.strand, e)),
+            (None, Some((eb, _))) => eb.map(|e| (b.strand, e)),
+            (Some((ea, qa)), Some((eb, qb))) => {
+                let same = match (ea, eb) {
+                    (Some(x), Some(y)) => x.key == y.key,
+                    (None, None) => true,
+                    _ => false,
+                };
+                if same {
+                    let a_wins = winner(qa, qb).unwrap_or(true);
+                    if a_wins {
+                        ea.map(|e| (a.strand, e))
+                    } else {
+                        eb.map(|e| (b.strand, e))
+                    }
+                } else {
+                    match winner(qa, qb) {
+                        Some(true) => ea.map(|e| (a.strand, e)),
+                        Some(false) => eb.map(|e| (b.strand, e)),
+                        None => None,
+                    }
+                }
+            }
+            (None, None) => None,
+        };
+        if let Some((strand, e)) = chosen {
+            sink.set_read(strand, false);
+            emit_event(sink, e);
+        }
+    }
+}
+
+impl StrandSink for super::walker::DirectSink<'_> {
+    #[inline]
+    fn set_read(&mut self, strand: usize, mate_other_contig: bool) {
+        self.strand = strand;
+        self.mate_other_contig = mate_other_contig;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::counts::{IndelKey, IndelMap, SiteCounts, LOWQ};
+    use super::super::walker::{DirectSink, DEL};
+    use super::*;
+
+    fn mate(first: bool, strand: usize, obs: &[(u32, u8, u8)], events: Vec<EventObs>) -> MateObs {
+        MateObs {
+            first,
+            strand,
+            mate_other_contig: false,
+            obs: obs
+                .iter()
+                .map(|&(pos, allele, q)| Obs { pos, allele, q })
+                .collect(),
+            events,
+        }
+    }
+
+    fn run(a: &MateObs, b: &MateObs) -> (Vec<SiteCounts>, IndelMap) {
+        let mut rows = vec![SiteCounts::default(); 20];
+        let mut indels = IndelMap::new();
+        {
+            let mut s = DirectSink {
+                rows: &mut rows,
+                offset: 0,
+                indels: &mut indels,
+                min_bq: 20,
+                strand: 0,
+                mate_other_contig: false,
+            };
+            commit_pair(a, b, &mut s);
+        }
+        (rows, indels)
+    }
+
+    #[test]
+    fn agreeing_mates_count_once() {
+        let a = mate(true, 0, &[(1, 0, 30), (2, 1, 30), (3, 2, 30)], vec![]);
+        let b = mate(false, 1, &[(2, 1, 35), (3, 2, 25), (4, 3, 30)], vec![]);
+        let (rows, _) = run(&a, &b);
+        assert_eq!(rows[1].n[0][0], 1);
+        assert_eq!(
+            (rows[2].n[0][1], rows[2].n[1][1]),
+            (0, 1),
+            "higher quality mate's strand"
+        );
+        assert_eq!(rows[2].qsum[1][1], 35);
+        assert_eq!((rows[3].n[0][2], rows[3].n[1][2]), (1, 0));
+        assert_eq!(rows[4].n[1][3], 1);
+        let depth: u32 = rows.iter().map(|r| r.depth()).sum();
+        assert_eq!(depth, 4, "four positions, four observations");
+    }
+
+    #[test]
+    fn disagreeing_mates_higher_quality_wins_tie_is_n() {
+        let a = mate(true, 0, &[(5, 0, 30), (6, 0, 30), (7, 0, 30)], vec![]);
+        let b = mate(false, 1, &[(5, 1, 20), (6, 1, 30), (7, DEL, 38)], vec![]);
+        let (rows, _) = run(&a, &b);
+        assert_eq!(rows[5].allele(crate::count::Allele::A), 1);
+        assert_eq!(rows[5].allele(crate::count::Allele::C), 0);
+        assert_eq!(rows[6].allele(crate::count::Allele::N), 1, "tie becomes N");
+        assert_eq!(rows[7].allele(crate::count::Allele::Del), 1);
+        // Arrival order does not matter.
+        let (rows2, _) = run(&b, &a);
+        assert_eq!(rows, rows2);
+    }
+
+    #[test]
+    fn low_quality_agreement_goes_to_lowq_once() {
+        let a = mate(true, 0, &[(1, 0, 10)], vec![]);
+        let b = mate(false, 1, &[(1, 0, 12)], vec![]);
+        let (rows, _) = run(&a, &b);
+        assert_eq!(rows[1].n[0][LOWQ] + rows[1].n[1][LOWQ], 1);
+        assert_eq!(rows[1].depth(), 0);
+    }
+
+    #[test]
+    fn indel_events_reconciled() {
+        let ins = |anchor, q| EventObs {
+            anchor,
+            key: IndelKey::Ins(b"A".to_vec()),
+            q,
+        };
+        // Both show the insertion: once.
+        let a = mate(true, 0, &[(1, 0, 30), (2, 0, 30)], vec![ins(1, 30)]);
+        let b = mate(false, 1, &[(1, 0, 30), (2, 0, 30)], vec![ins(1, 30)]);
+        let (rows, indels) = run(&a, &b);
+        assert_eq!(rows[1].insertions(), 1);
+        assert_eq!(indels.values().map(|c| c[0] + c[1]).sum::<u32>(), 1);
+        // Only one shows it, equal anchor quality: tie keeps no event.
+        let b2 = mate(false, 1, &[(1, 0, 30), (2, 0, 30)], vec![]);
+        let (rows, indels) = run(&a, &b2);
+        assert_eq!(rows[1].insertions(), 0);
+        assert!(indels.is_empty());
+        // Only one shows it with the higher anchor quality: it wins.
+        let a3 = mate(true, 0, &[(1, 0, 35), (2, 0, 30)], vec![ins(1, 35)]);
+        let (rows, _) = run(&a3, &b2);
+        assert_eq!(rows[1].insertions(), 1);
+        // The other mate does not reach past the anchor: it is no witness.
+        let b4 = mate(false, 1, &[(0, 0, 39), (1, 0, 39)], vec![]);
+        let (rows, _) = run(&a, &b4);
+        assert_eq!(rows[1].insertions(), 1);
+    }
+}

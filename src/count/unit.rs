@@ -1,0 +1,453 @@
+//! One work unit: the reads of one input that start in one genome window.
+//!
+//! A unit reads its window with its own reader, counts every read straight into a dense
+//! block, and keeps aside only what needs another read: overlapping mates (reconciled in
+//! the unit when both start in its window, or handed to the merge when the mate starts in
+//! another window). Whatever the window size, every read is counted by exactly one unit
+//! and every overlapping fragment is reconciled exactly once.
+
+use super::counts::{IndelMap, SiteCounts};
+use super::overlap::{commit_pair, commit_single, MateObs, OverlapMode};
+use super::walker::{walk, CollectSink, DirectSink, ReadView};
+use super::{CountConfig, Observer};
+use crate::error::{Error, Result};
+use crate::filter::{ReadTally, Verdict};
+use crate::input::{AlignmentReader, InputInfo, SplitBy};
+use crate::reference::MT_LENGTH;
+use rust_htslib::bam::record::{Aux, Record};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+const FLAG_PAIRED: u16 = 0x1;
+const FLAG_MATE_UNMAPPED: u16 = 0x8;
+const FLAG_REVERSE: u16 = 0x10;
+const FLAG_FIRST: u16 = 0x40;
+const FLAG_SECONDARY: u16 = 0x100;
+const FLAG_SUPPLEMENTARY: u16 = 0x800;
+
+/// Counts of one clone within one window: rows from `offset` on, grown as reads need.
+#[derive(Debug, Default)]
+pub(crate) struct GroupAcc {
+    pub offset: u32,
+    pub rows: Vec<SiteCounts>,
+    pub indels: IndelMap,
+    pub tally: ReadTally,
+}
+
+impl GroupAcc {
+    fn new(offset: u32) -> Self {
+        GroupAcc {
+            offset,
+            ..Default::default()
+        }
+    }
+
+    #[inline]
+    fn ensure(&mut self, end: u32) {
+        let need = end.min(MT_LENGTH).saturating_sub(self.offset) as usize;
+        if need > self.rows.len() {
+            self.rows.resize(need, SiteCounts::default());
+        }
+    }
+
+    fn sink(&mut self, min_bq: u8, strand: usize, mate_other_contig: bool) -> DirectSink<'_> {
+        DirectSink {
+            rows: &mut self.rows,
+            offset: self.offset,
+            indels: &mut self.indels,
+            min_bq,
+            strand,
+            mate_other_contig,
+        }
+    }
+}
+
+/// A mate whose partner starts in another window.
+#[derive(Debug)]
+pub(crate) struct PendingMate {
+    pub qname: Vec<u8>,
+    pub group: String,
+    pub mate: MateObs,
+}
+
+/// Reads of a split input that were not assigned to any clone.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Unassigned {
+    /// Reads without the split tag (or whose read group has no `SM`).
+    pub without_group: u64,
+    /// Reads whose group is not in the `--groups` list.
+    pub not_listed: u64,
+}
+
+/// What a unit hands to the merge.
+#[derive(Debug, Default)]
+pub(crate) struct UnitOutput {
+    pub groups: Vec<(String, GroupAcc)>,
+    /// Left mates whose overlapping partner starts in a later window.
+    pub outgoing: Vec<PendingMate>,
+    /// Right mates whose partner started in an earlier window and may overlap.
+    pub incoming: Vec<PendingMate>,
+    pub unassigned: Unassigned,
+}
+
+/// Assigns reads to clones.
+#[derive(Debug)]
+pub(crate) struct Grouper {
+    split: Option<SplitBy>,
+    /// Read group ID → sample, for `--split-by sm`.
+    rg_sample: HashMap<Vec<u8>, Vec<u8>>,
+    whitelist: Option<HashSet<Vec<u8>>>,
+    single_name: String,
+}
+
+impl Grouper {
+    pub fn new(info: &InputInfo, split: Option<SplitBy>, whitelist: Option<&[String]>) -> Self {
+        Grouper {
+            split,
+            rg_sample: info
+                .read_groups
+                .iter()
+                .filter_map(|(id, sm)| {
+                    sm.as_ref()
+                        .map(|sm| (id.as_bytes().to_vec(), sm.as_bytes().to_vec()))
+                })
+                .collect(),
+            whitelist: whitelist.map(|w| w.iter().map(|s| s.as_bytes().to_vec()).collect()),
+            single_name: info.clone_name.clone(),
+        }
+    }
+
+    /// The group key of a read, `Err(true)` when it has none, `Err(false)` when not listed.
+    fn key<'r>(&'r self, rec: &'r Record, buf: &'r mut Vec<u8>) -> Result<&'r [u8], bool> {
+        let key: &[u8] = match &self.split {
+            None => return Ok(self.single_name.as_bytes()),
+            Some(SplitBy::ReadGroup) => aux_bytes(rec, b"RG", buf).ok_or(true)?,
+            Some(SplitBy::Sample) => {
+                let rg = aux_bytes(rec, b"RG", buf).ok_or(true)?;
+                self.rg_sample.get(rg).map(Vec::as_slice).ok_or(true)?
+            }
+            Some(SplitBy::Tag(t)) => aux_bytes(rec, t.as_bytes(), buf).ok_or(true)?,
+        };
+        match &self.whitelist {
+            Some(w) if !w.contains(key) => Err(false),
+            _ => Ok(key),
+        }
+    }
+}
+
+/// A tag's value as bytes (strings as they are, integers in decimal).
+fn aux_bytes<'r>(rec: &'r Record, tag: &[u8], buf: &'r mut Vec<u8>) -> Option<&'r [u8]> {
+    let v = rec.aux(tag).ok()?;
+    match v {
+        Aux::String(s) => Some(s.as_bytes()),
+        Aux::Char(c) => {
+            buf.clear();
+            buf.push(c);
+            Some(buf.as_slice())
+        }
+        other => {
+            let n = crate::filter::aux_as_i64(&other)?;
+            buf.clear();
+            buf.extend_from_slice(n.to_string().as_bytes());
+            Some(buf.as_slice())
+        }
+    }
+}
+
+struct Stashed {
+    group: usize,
+    serial: u64,
+    mate: MateObs,
+}
+
+struct UnitState<'a> {
+    cfg: &'a CountConfig,
+    contig_len: u32,
+    start: u32,
+    end: u32,
+    groups: Vec<GroupAcc>,
+    names: Vec<String>,
+    index: HashMap<Vec<u8>, usize>,
+    stash: HashMap<Vec<u8>, Stashed>,
+    expiry: BTreeMap<(u32, u64), Vec<u8>>,
+    serial: u64,
+    out: UnitOutput,
+    ins_buf: Vec<u8>,
+    key_buf: Vec<u8>,
+}
+
+fn view(rec: &Record) -> ReadView<'_> {
+    ReadView {
+        pos: rec.pos() as u32,
+        rev: rec.flags() & FLAG_REVERSE != 0,
+        cigar: rec.raw_cigar(),
+        seq: rec.seq().encoded,
+        qual: rec.qual(),
+    }
+}
+
+/// Length on the reference of a CIGAR string in text form (the `MC` tag).
+fn text_cigar_ref_len(cigar: &str) -> Option<u32> {
+    let mut len = 0u32;
+    let mut num = 0u32;
+    for b in cigar.bytes() {
+        match b {
+            b'0'..=b'9' => num = num.checked_mul(10)?.checked_add(u32::from(b - b'0'))?,
+            b'M' | b'D' | b'N' | b'=' | b'X' => {
+                len = len.checked_add(num)?;
+                num = 0;
+            }
+            b'I' | b'S' | b'H' | b'P' => num = 0,
+            _ => return None,
+        }
+    }
+    Some(len)
+}
+
+impl<'a> UnitState<'a> {
+    fn group_index(&mut self, rec: &Record, grouper: &Grouper) -> Option<usize> {
+        let mut buf = std::mem::take(&mut self.key_buf);
+        let r = match grouper.key(rec, &mut buf) {
+            Ok(key) => Some(match self.index.get(key) {
+                Some(&i) => i,
+                None => {
+                    let i = self.groups.len();
+                    self.index.insert(key.to_vec(), i);
+                    self.names.push(String::from_utf8_lossy(key).into_owned());
+                    self.groups.push(GroupAcc::new(self.start));
+                    i
+                }
+            }),
+            Err(true) => {
+                self.out.unassigned.without_group += 1;
+                None
+            }
+            Err(false) => {
+                self.out.unassigned.not_listed += 1;
+                None
+            }
+        };
+        self.key_buf = buf;
+        r
+    }
+
+    fn collect(&mut self, v: &ReadView<'_>, first: bool, mate_other_contig: bool) -> MateObs {
+        let mut c = CollectSink::default();
+        walk(v, self.contig_len, &mut c, &mut self.ins_buf);
+        MateObs {
+            first,
+            strand: usize::from(v.rev),
+            mate_other_contig,
+            obs: c.obs,
+            events: c.events,
+        }
+    }
+
+    fn direct(&mut self, g: usize, v: &ReadView<'_>, mate_other_contig: bool) {
+        let min_bq = self.cfg.filter.min_base_quality;
+        let contig_len = self.contig_len;
+        let acc = &mut self.groups[g];
+        acc.ensure(v.ref_end());
+        let mut sink = acc.sink(min_bq, usize::from(v.rev), mate_other_contig);
+        walk(v, contig_len, &mut sink, &mut self.ins_buf);
+    }
+
+    fn process(&mut self, rec: &Record, grouper: &Grouper) {
+        let Some(g) = self.group_index(rec, grouper) else {
+            return;
+        };
+        let acc = &mut self.groups[g];
+        acc.tally.seen += 1;
+        let mate_other_contig = match self.cfg.filter.check(rec, self.contig_len) {
+            Verdict::Drop(reason) => {
+                acc.tally.drop(reason);
+                return;
+            }
+            Verdict::Keep { mate_other_contig } => mate_other_contig,
+        };
+        acc.tally.used += 1;
+        acc.tally.mate_other_contig_kept += u64::from(mate_other_contig);
+        let v = view(rec);
+        let flags = rec.flags();
+        let pairable = self.cfg.overlaps == OverlapMode::Fragment
+            && flags & FLAG_PAIRED != 0
+            && flags & (FLAG_MATE_UNMAPPED | FLAG_SECONDARY | FLAG_SUPPLEMENTARY) == 0
+            && rec.mtid() == rec.tid()
+            && rec.mpos() >= 0;
+        if !pairable {
+            self.direct(g, &v, mate_other_contig);
+            return;
+        }
+        let mpos = rec.mpos() as u32;
+        let first = flags & FLAG_FIRST != 0;
+        let qname = rec.qname();
+        let is_right = mpos < v.pos || (mpos == v.pos && self.stash.contains_key(qname));
+        if is_right {
+            if let Some(left) = self.stash.remove(qname) {
+                let right = self.collect(&v, first, false);
+                let min_bq = self.cfg.filter.min_base_quality;
+                let acc = &mut self.groups[left.group];
+                acc.ensure(v.ref_end());
+                commit_pair(&left.mate, &right, &mut acc.sink(min_bq, 0, false));
+            } else if mpos >= self.start {
+                // The mate is in this window and was not kept: no overlap, or filtered.
+                self.direct(g, &v, false);
+            } else {
+                let mate_end = match rec.aux(b"MC") {
+                    Ok(Aux::String(mc)) => text_cigar_ref_len(mc).map(|l| mpos.saturating_add(l)),
+                    _ => None,
+                };
+                if mate_end.is_some_and(|e| e <= v.pos) {
+                    self.direct(g, &v, false);
+                } else {
+                    let mate = self.collect(&v, first, false);
+                    self.out.incoming.push(PendingMate {
+                        qname: qname.to_vec(),
+                        group: self.names[g].clone(),
+                        mate,
+                    });
+                }
+            }
+        } else if mpos < v.ref_end() {
+            // The mate starts inside this read: keep it until the mate arrives.
+            let mate = self.collect(&v, first, false);
+            self.groups[g].ensure(v.ref_end());
+            self.serial += 1;
+            if mpos < self.end {
+                self.expiry.insert((mpos, self.serial), qname.to_vec());
+            }
+            self.stash.insert(
+                qname.to_vec(),
+                Stashed {
+                    group: g,
+                    serial: self.serial,
+                    mate,
+                },
+            );
+        } else {
+            self.direct(g, &v, false);
+        }
+    }
+
+    /// Count, on their own, kept mates whose partner should have arrived before `pos`.
+    fn expire(&mut self, pos: u32) {
+        while let Some(entry) = self.expiry.first_entry() {
+            if entry.key().0 >= pos {
+                break;
+            }
+            let ((_, serial), qname) = entry.remove_entry();
+            if self.stash.get(&qname).is_some_and(|s| s.serial == serial) {
+                if let Some(s) = self.stash.remove(&qname) {
+                    let min_bq = self.cfg.filter.min_base_quality;
+                    commit_single(&s.mate, &mut self.groups[s.group].sink(min_bq, 0, false));
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> UnitOutput {
+        self.expire(u32::MAX);
+        for (qname, s) in std::mem::take(&mut self.stash) {
+            // Mates expected in later windows.
+            self.out.outgoing.push(PendingMate {
+                qname,
+                group: self.names[s.group].clone(),
+                mate: s.mate,
+            });
+        }
+        self.out.outgoing.sort_by(|a, b| a.qname.cmp(&b.qname));
+        self.out.groups = self.names.into_iter().zip(self.groups).collect();
+        self.out
+    }
+}
+
+/// Count the reads of `info` that start in `[start, end)`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_unit(
+    info: &InputInfo,
+    source: usize,
+    start: u32,
+    end: u32,
+    decompress_threads: usize,
+    cfg: &CountConfig,
+    grouper: &Grouper,
+    observer: &dyn Observer,
+) -> Result<UnitOutput> {
+    let contig_len = MT_LENGTH;
+    let mut reader = AlignmentReader::open(info, start, end, decompress_threads)?;
+    let mut st = UnitState {
+        cfg,
+        contig_len,
+        start,
+        end,
+        groups: Vec::new(),
+        names: Vec::new(),
+        index: HashMap::new(),
+        stash: HashMap::new(),
+        expiry: BTreeMap::new(),
+        serial: 0,
+        out: UnitOutput::default(),
+        ins_buf: Vec::new(),
+        key_buf: Vec::new(),
+    };
+    let mut rec = Record::new();
+    let mut previous: i64 = -1;
+    let mut reported = u64::from(start);
+    let mut since_report = 0u32;
+    let tid = info.tid as i32;
+    while let Some(r) = reader.read(&mut rec) {
+        if let Err(e) = r {
+            return Err(Error::corrupt(
+                &info.path,
+                format!(
+                    "cannot read past {}:{} ({e}); the file is truncated or corrupt",
+                    info.contig,
+                    previous.max(0) + 1
+                ),
+            ));
+        }
+        if rec.tid() != tid {
+            continue;
+        }
+        let pos = rec.pos();
+        if pos < i64::from(start) {
+            continue; // counted by the window that holds its start
+        }
+        if info.indexed && pos >= i64::from(end) {
+            break;
+        }
+        if pos < previous {
+            return Err(Error::Unsorted {
+                path: info.path.clone(),
+                contig: info.contig.clone(),
+                pos: (pos + 1) as u64,
+                previous: (previous + 1) as u64,
+            });
+        }
+        if pos > previous {
+            st.expire(pos as u32);
+        }
+        previous = pos;
+        st.process(&rec, grouper);
+        since_report += 1;
+        if since_report == 1 << 14 {
+            since_report = 0;
+            let p = (pos as u64).min(u64::from(end));
+            observer.progress(source, p.saturating_sub(reported));
+            reported = reported.max(p);
+        }
+    }
+    observer.progress(source, u64::from(end).saturating_sub(reported));
+    Ok(st.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mate_cigar_length() {
+        assert_eq!(text_cigar_ref_len("150M"), Some(150));
+        assert_eq!(text_cigar_ref_len("5S20M3I10M2D30M"), Some(62));
+        assert_eq!(text_cigar_ref_len("*"), None);
+    }
+}

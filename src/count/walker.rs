@@ -1,0 +1,467 @@
+//! The hot loop: walk one read's CIGAR into allele counts.
+//!
+//! One walker, [`walk`], serves every path. It reports what the read says at each
+//! reference position to a [`Sink`]: [`DirectSink`] adds it straight into a dense array
+//! (the fast path, used for every read that needs no mate), [`CollectSink`] keeps it so
+//! that the two overlapping mates of a fragment can be reconciled first
+//! (see [`super::overlap`]).
+//!
+//! Conventions (those of htslib's pileup and `samtools mpileup`):
+//! - a deleted reference base takes the quality of the read base before the deletion;
+//! - an indel event (insertion or deletion) is anchored at the last aligned reference
+//!   base before it, and is counted only when that anchor base passes the quality
+//!   threshold;
+//! - IUPAC ambiguity codes count as `N`; a quality of 255 (unknown) counts as low.
+
+use super::counts::{IndelKey, IndelMap, SiteCounts, INS, LOWQ};
+
+/// 4-bit BAM base code → allele index (A=0, C=1, G=2, T=3, anything else N=4).
+const CODE_TO_ALLELE: [u8; 16] = [4, 0, 1, 4, 2, 4, 4, 4, 3, 4, 4, 4, 4, 4, 4, 4];
+/// 4-bit BAM base code → upper-case letter.
+const CODE_TO_ASCII: &[u8; 16] = b"=ACMGRSVTWYHKDBN";
+
+/// Allele index of a deletion.
+pub(crate) const DEL: u8 = 5;
+
+/// The parts of a BAM record the walker needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadView<'a> {
+    /// Zero-based leftmost position.
+    pub pos: u32,
+    /// Reverse strand.
+    pub rev: bool,
+    /// Raw BAM CIGAR (`len << 4 | op`).
+    pub cigar: &'a [u32],
+    /// 4-bit packed sequence.
+    pub seq: &'a [u8],
+    /// Base qualities (Phred), one per base.
+    pub qual: &'a [u8],
+}
+
+impl ReadView<'_> {
+    #[inline(always)]
+    fn code(&self, i: usize) -> u8 {
+        (self.seq[i >> 1] >> ((!i & 1) << 2)) & 0xf
+    }
+
+    /// One past the last reference position the alignment covers.
+    pub fn ref_end(&self) -> u32 {
+        let span: u64 = self
+            .cigar
+            .iter()
+            .filter(|c| matches!(*c & 0xf, 0 | 2 | 3 | 7 | 8))
+            .map(|c| u64::from(c >> 4))
+            .sum();
+        u32::try_from(u64::from(self.pos) + span).unwrap_or(u32::MAX)
+    }
+}
+
+/// Receives what a read says at each reference position.
+pub(crate) trait Sink {
+    /// A read base (allele index 0..=4) at zero-based `pos`.
+    fn base(&mut self, pos: u32, allele: u8, q: u8);
+    /// The reference base at `pos` is deleted in the read; `q` is the anchor quality.
+    fn deleted(&mut self, pos: u32, q: u8);
+    /// An insertion of `seq` after `anchor` (whose base has quality `q`).
+    fn insertion(&mut self, anchor: u32, seq: &[u8], q: u8);
+    /// A deletion of `len` reference bases after `anchor` (whose base has quality `q`).
+    fn deletion(&mut self, anchor: u32, len: u32, q: u8);
+}
+
+/// Walk the CIGAR of `r`, reporting positions below `contig_len` to `sink`.
+///
+/// Operations running past the contig end are clipped there; a read whose sequence is
+/// shorter than its CIGAR claims (caught earlier by the read filter) is cut short rather
+/// than read out of bounds.
+#[inline]
+pub(crate) fn walk<S: Sink>(
+    r: &ReadView<'_>,
+    contig_len: u32,
+    sink: &mut S,
+    ins_buf: &mut Vec<u8>,
+) {
+    let contig_len = u64::from(contig_len);
+    let seq_len = r.qual.len().min(r.seq.len() * 2);
+    let mut rpos = u64::from(r.pos);
+    let mut qpos = 0usize;
+    // Last aligned base: (position, quality); indel events need it right before them.
+    let mut anchor: Option<(u64, u8)> = None;
+    for &c in r.cigar {
+        if rpos >= contig_len {
+            break;
+        }
+        let len = (c >> 4) as usize;
+        match c & 0xf {
+            // M, =, X
+            0 | 7 | 8 => {
+                let n = len
+                    .min((contig_len - rpos) as usize)
+                    .min(seq_len.saturating_sub(qpos));
+                for i in 0..n {
+                    let q = r.qual[qpos + i];
+                    let a = CODE_TO_ALLELE[r.code(qpos + i) as usize];
+                    sink.base((rpos + i as u64) as u32, a, q);
+                }
+                if n > 0 {
+                    anchor = Some((rpos + n as u64 - 1, r.qual[qpos + n - 1]));
+                }
+                if n < len {
+                    return;
+                }
+                rpos += len as u64;
+                qpos += len;
+            }
+            // I
+            1 => {
+                if let Some((a, q)) = anchor {
+                    if a + 1 == rpos && qpos + len <= seq_len && len > 0 {
+                        ins_buf.clear();
+                        ins_buf.extend((qpos..qpos + len).map(|i| {
+                            let b = CODE_TO_ASCII[r.code(i) as usize];
+                            if matches!(b, b'A' | b'C' | b'G' | b'T') {
+                                b
+                            } else {
+                                b'N'
+                            }
+                        }));
+                        sink.insertion(a as u32, ins_buf, q);
+                    }
+                }
+                qpos += len;
+            }
+            // D
+            2 => {
+                let q = match anchor {
+                    Some((a, q)) if a + 1 == rpos => {
+                        if len > 0 {
+                            sink.deletion(a as u32, len as u32, q);
+                        }
+                        q
+                    }
+                    // No base before the deletion in this read: use the one after it.
+                    _ => r.qual.get(qpos).copied().unwrap_or(0),
+                };
+                let n = len.min((contig_len - rpos) as usize);
+                for k in 0..n {
+                    sink.deleted((rpos + k as u64) as u32, q);
+                }
+                rpos += len as u64;
+            }
+            // N (reference skip)
+            3 => {
+                rpos += len as u64;
+                anchor = None;
+            }
+            // S
+            4 => qpos += len,
+            // H, P, and unknown codes consume nothing.
+            _ => {}
+        }
+    }
+}
+
+/// Adds observations straight into a dense block of [`SiteCounts`] that starts at the
+/// zero-based position `offset`.
+pub(crate) struct DirectSink<'a> {
+    pub rows: &'a mut [SiteCounts],
+    pub offset: u32,
+    pub indels: &'a mut IndelMap,
+    pub min_bq: u8,
+    pub strand: usize,
+    pub mate_other_contig: bool,
+}
+
+impl DirectSink<'_> {
+    #[inline(always)]
+    fn row(&mut self, pos: u32) -> &mut SiteCounts {
+        &mut self.rows[(pos - self.offset) as usize]
+    }
+
+    #[inline(always)]
+    fn passes(&self, q: u8) -> bool {
+        q >= self.min_bq && q != 255
+    }
+}
+
+impl Sink for DirectSink<'_> {
+    #[inline(always)]
+    fn base(&mut self, pos: u32, allele: u8, q: u8) {
+        let s = self.strand;
+        let pass = self.passes(q);
+        let xm = self.mate_other_contig;
+        let row = self.row(pos);
+        if pass {
+            row.n[s][allele as usize] += 1;
+            row.qsum[s][allele as usize] += u64::from(q);
+            row.mate_other_contig += u32::from(xm);
+        } else {
+            row.n[s][LOWQ] += 1;
+        }
+    }
+
+    #[inline]
+    fn deleted(&mut self, pos: u32, q: u8) {
+        let s = self.strand;
+        let pass = self.passes(q);
+        let xm = self.mate_other_contig;
+        let row = self.row(pos);
+        if pass {
+            row.n[s][DEL as usize] += 1;
+            row.mate_other_contig += u32::from(xm);
+        } else {
+            row.n[s][LOWQ] += 1;
+        }
+    }
+
+    fn insertion(&mut self, anchor: u32, seq: &[u8], q: u8) {
+        if self.passes(q) {
+            let s = self.strand;
+            self.row(anchor).n[s][INS] += 1;
+            self.indels
+                .entry((anchor, IndelKey::Ins(seq.to_vec())))
+                .or_insert([0, 0])[s] += 1;
+        }
+    }
+
+    fn deletion(&mut self, anchor: u32, len: u32, q: u8) {
+        if self.passes(q) {
+            let s = self.strand;
+            self.indels
+                .entry((anchor, IndelKey::Del(len)))
+                .or_insert([0, 0])[s] += 1;
+        }
+    }
+}
+
+/// One observation kept for mate reconciliation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Obs {
+    /// Zero-based position.
+    pub pos: u32,
+    /// Allele index 0..=5 (5 = deletion).
+    pub allele: u8,
+    /// Base quality (anchor quality for a deletion).
+    pub q: u8,
+}
+
+/// An indel event kept for mate reconciliation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct EventObs {
+    /// Zero-based anchor position.
+    pub anchor: u32,
+    /// The event.
+    pub key: IndelKey,
+    /// Anchor base quality.
+    pub q: u8,
+}
+
+/// Keeps a read's observations (in reference order) instead of counting them.
+#[derive(Debug, Default)]
+pub(crate) struct CollectSink {
+    pub obs: Vec<Obs>,
+    pub events: Vec<EventObs>,
+}
+
+impl Sink for CollectSink {
+    fn base(&mut self, pos: u32, allele: u8, q: u8) {
+        self.obs.push(Obs { pos, allele, q });
+    }
+    fn deleted(&mut self, pos: u32, q: u8) {
+        self.obs.push(Obs {
+            pos,
+            allele: DEL,
+            q,
+        });
+    }
+    fn insertion(&mut self, anchor: u32, seq: &[u8], q: u8) {
+        self.events.push(EventObs {
+            anchor,
+            key: IndelKey::Ins(seq.to_vec()),
+            q,
+        });
+    }
+    fn deletion(&mut self, anchor: u32, len: u32, q: u8) {
+        self.events.push(EventObs {
+            anchor,
+            key: IndelKey::Del(len),
+            q,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Pack ASCII bases into BAM's 4-bit encoding.
+    pub(crate) fn pack(seq: &[u8]) -> Vec<u8> {
+        let code = |b: u8| CODE_TO_ASCII.iter().position(|&c| c == b).unwrap_or(15) as u8;
+        seq.chunks(2)
+            .map(|p| (code(p[0]) << 4) | p.get(1).map_or(0, |&b| code(b)))
+            .collect()
+    }
+
+    fn cig(ops: &[(u32, u32)]) -> Vec<u32> {
+        ops.iter().map(|&(len, op)| len << 4 | op).collect()
+    }
+
+    #[test]
+    fn walks_match_insertion_deletion_and_clips() {
+        // 2S 3M 1I 2M 2D 2M 1S: read "TTACGGTACGTA" at position 10
+        let seq = pack(b"TTACGGTACGTA");
+        let qual = vec![30u8; 12];
+        let cigar = cig(&[(2, 4), (3, 0), (1, 1), (2, 0), (2, 2), (2, 0), (1, 4)]);
+        let r = ReadView {
+            pos: 10,
+            rev: false,
+            cigar: &cigar,
+            seq: &seq,
+            qual: &qual,
+        };
+        let mut c = CollectSink::default();
+        walk(&r, 16569, &mut c, &mut Vec::new());
+        let got: Vec<(u32, u8)> = c.obs.iter().map(|o| (o.pos, o.allele)).collect();
+        // A C G | ins G | T A | del del | C G
+        assert_eq!(
+            got,
+            vec![
+                (10, 0),
+                (11, 1),
+                (12, 2),
+                (13, 3),
+                (14, 0),
+                (15, DEL),
+                (16, DEL),
+                (17, 1),
+                (18, 2)
+            ]
+        );
+        assert_eq!(
+            c.events,
+            vec![
+                EventObs {
+                    anchor: 12,
+                    key: IndelKey::Ins(b"G".to_vec()),
+                    q: 30
+                },
+                EventObs {
+                    anchor: 14,
+                    key: IndelKey::Del(2),
+                    q: 30
+                },
+            ]
+        );
+        assert_eq!(r.ref_end(), 19);
+    }
+
+    #[test]
+    fn clips_at_contig_end_and_skips_refskip() {
+        let seq = pack(b"ACGTACGT");
+        let qual = vec![30u8; 8];
+        let cigar = cig(&[(2, 0), (100, 3), (6, 0)]);
+        let r = ReadView {
+            pos: 16560,
+            rev: true,
+            cigar: &cigar,
+            seq: &seq,
+            qual: &qual,
+        };
+        let mut c = CollectSink::default();
+        walk(&r, 16569, &mut c, &mut Vec::new());
+        assert_eq!(
+            c.obs.len(),
+            2,
+            "bases after a skip beyond the contig end are dropped"
+        );
+        let cigar = cig(&[(8, 0)]);
+        let r = ReadView {
+            pos: 16565,
+            rev: true,
+            cigar: &cigar,
+            seq: &seq,
+            qual: &qual,
+        };
+        let mut c = CollectSink::default();
+        walk(&r, 16569, &mut c, &mut Vec::new());
+        assert_eq!(
+            c.obs.iter().map(|o| o.pos).collect::<Vec<_>>(),
+            vec![16565, 16566, 16567, 16568]
+        );
+    }
+
+    #[test]
+    fn deletion_takes_anchor_quality_and_leading_deletion_the_next() {
+        let seq = pack(b"ACGT");
+        let qual = vec![10, 35, 36, 37];
+        let cigar = cig(&[(2, 0), (1, 2), (2, 0)]);
+        let r = ReadView {
+            pos: 0,
+            rev: false,
+            cigar: &cigar,
+            seq: &seq,
+            qual: &qual,
+        };
+        let mut c = CollectSink::default();
+        walk(&r, 16569, &mut c, &mut Vec::new());
+        assert_eq!(
+            c.obs[2],
+            Obs {
+                pos: 2,
+                allele: DEL,
+                q: 35
+            }
+        );
+        let cigar = cig(&[(1, 2), (4, 0)]);
+        let r = ReadView {
+            pos: 0,
+            rev: false,
+            cigar: &cigar,
+            seq: &seq,
+            qual: &qual,
+        };
+        let mut c = CollectSink::default();
+        walk(&r, 16569, &mut c, &mut Vec::new());
+        assert_eq!(
+            c.obs[0],
+            Obs {
+                pos: 0,
+                allele: DEL,
+                q: 10
+            }
+        );
+        assert!(c.events.is_empty(), "no anchor, no event");
+    }
+
+    #[test]
+    fn direct_sink_filters_quality() {
+        let seq = pack(b"ACGN");
+        let qual = vec![30, 19, 255, 25];
+        let cigar = cig(&[(4, 0)]);
+        let r = ReadView {
+            pos: 100,
+            rev: true,
+            cigar: &cigar,
+            seq: &seq,
+            qual: &qual,
+        };
+        let mut rows = vec![SiteCounts::default(); 10];
+        let mut indels = IndelMap::new();
+        let mut s = DirectSink {
+            rows: &mut rows,
+            offset: 100,
+            indels: &mut indels,
+            min_bq: 20,
+            strand: 1,
+            mate_other_contig: false,
+        };
+        walk(&r, 16569, &mut s, &mut Vec::new());
+        assert_eq!(rows[0].n[1][0], 1);
+        assert_eq!(rows[0].qsum[1][0], 30);
+        assert_eq!(rows[1].n[1][LOWQ], 1);
+        assert_eq!(
+            rows[2].n[1][LOWQ], 1,
+            "quality 255 means unknown and counts as low"
+        );
+        assert_eq!(rows[3].n[1][4], 1, "N counted");
+    }
+}

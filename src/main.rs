@@ -1,0 +1,9 @@
+//! The `mitosieve` command line.
+
+use std::process::ExitCode;
+
+mod cli;
+
+fn main() -> ExitCode {
+    cli::main()
+}
