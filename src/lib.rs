@@ -20,10 +20,12 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
 
+pub mod call;
 pub mod count;
 pub mod error;
 pub mod filter;
 pub mod input;
+pub mod model;
 pub mod output;
 pub mod reference;
 

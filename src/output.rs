@@ -59,6 +59,30 @@ impl AtomicFile {
             .map_err(|e| Error::io(&self.dest, "cannot rename into place", e))
     }
 
+    /// Flush and sync, run `f` on the complete temporary file (e.g. to build an index
+    /// beside it), then rename into place. Nothing appears under the final name if
+    /// either step fails.
+    pub fn commit_with(mut self, f: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+        let Some(w) = self.writer.take() else {
+            return Ok(());
+        };
+        let result = (|| {
+            let file = w
+                .into_inner()
+                .map_err(|e| Error::io(&self.dest, "cannot write", e.into_error()))?;
+            file.sync_all()
+                .map_err(|e| Error::io(&self.dest, "cannot write", e))?;
+            drop(file);
+            f(&self.tmp)?;
+            fs::rename(&self.tmp, &self.dest)
+                .map_err(|e| Error::io(&self.dest, "cannot rename into place", e))
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+        result
+    }
+
     /// Wrap an I/O error in this file's context.
     pub fn err(&self, e: io::Error) -> Error {
         Error::io(&self.dest, "cannot write", e)

@@ -1,0 +1,147 @@
+//! Long tables of a call set: `calls.tsv` (one row per clone × variant) and
+//! `targets.tsv` (one row per clone × pathogenic target). Columns are documented in the
+//! README.
+
+use super::CallSet;
+use std::fmt::Write as _;
+
+/// Columns of `calls.tsv`.
+pub const CALL_COLUMNS: &[&str] = &[
+    "clone",
+    "pos",
+    "ref",
+    "alt",
+    "name",
+    "kind",
+    "locus",
+    "pathogenic",
+    "artefact_site",
+    "genotype",
+    "gt",
+    "filter",
+    "depth",
+    "ref_count",
+    "alt_count",
+    "ref_fwd",
+    "ref_rev",
+    "alt_fwd",
+    "alt_rev",
+    "af",
+    "af_lo",
+    "af_hi",
+    "upper_bound",
+    "lod",
+    "background",
+    "background_clones",
+    "llr",
+    "strand_bias",
+    "qual",
+];
+
+/// Columns of `targets.tsv`.
+pub const TARGET_COLUMNS: &[&str] = &[
+    "clone",
+    "target",
+    "pos",
+    "locus",
+    "disease",
+    "class",
+    "status",
+    "depth",
+    "alt_count",
+    "af",
+    "af_lo",
+    "af_hi",
+    "upper_bound",
+    "lod",
+    "genotype",
+    "filter",
+    "statement",
+];
+
+fn f6(x: f64) -> String {
+    format!("{x:.6}")
+}
+
+/// Render `calls.tsv`.
+pub fn calls_tsv(set: &CallSet) -> String {
+    let mut out = CALL_COLUMNS.join("\t");
+    out.push('\n');
+    for v in &set.variants {
+        let pathogenic = v.pathogenic.as_ref().map_or_else(
+            || ".".to_string(),
+            |p| format!("{} ({})", p.disease, p.class),
+        );
+        let kind = format!("{:?}", v.kind).to_lowercase();
+        for (sample, c) in set.samples.iter().zip(&v.calls) {
+            let _ = writeln!(
+                out,
+                "{sample}\t{}\t{}\t{}\t{}\t{kind}\t{}\t{pathogenic}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                v.pos,
+                v.ref_allele,
+                v.alt_allele,
+                v.name,
+                v.locus,
+                if v.artefact_site.is_some() { "yes" } else { "no" },
+                c.genotype.label(),
+                c.genotype.vcf(),
+                c.ft(),
+                c.depth,
+                c.ref_count,
+                c.alt_count,
+                c.ref_fwd,
+                c.ref_rev,
+                c.alt_fwd,
+                c.alt_rev,
+                f6(c.af),
+                f6(c.af_ci.lo),
+                f6(c.af_ci.hi),
+                f6(c.upper_bound),
+                f6(c.lod),
+                f6(c.background),
+                c.background_clones,
+                c.llr,
+                c.strand_bias,
+                c.qual,
+            );
+        }
+    }
+    out
+}
+
+/// Render `targets.tsv`.
+pub fn targets_tsv(set: &CallSet) -> String {
+    let mut out = TARGET_COLUMNS.join("\t");
+    out.push('\n');
+    for t in &set.targets {
+        let status = serde_json::to_value(t.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{status}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            t.sample,
+            t.target,
+            t.pos,
+            t.locus,
+            t.disease,
+            t.class,
+            t.depth,
+            t.alt_count,
+            f6(t.af),
+            f6(t.af_ci.lo),
+            f6(t.af_ci.hi),
+            f6(t.upper_bound),
+            f6(t.lod),
+            t.genotype.label(),
+            if t.filters.is_empty() {
+                "PASS".to_string()
+            } else {
+                t.filters.join(";")
+            },
+            t.statement,
+        );
+    }
+    out
+}
