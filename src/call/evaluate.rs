@@ -91,6 +91,9 @@ pub struct SampleCall {
     pub qual: f64,
     /// Filters failed (empty = PASS).
     pub filters: Vec<String>,
+    /// The background model behind `background` (kept to compute the detection limit).
+    #[serde(skip)]
+    pub(crate) model: Option<Background>,
 }
 
 impl SampleCall {
@@ -100,9 +103,11 @@ impl SampleCall {
         }
     }
 
-    /// `PASS` or the filters joined with `;`.
+    /// `PASS`, the filters joined with `;`, or `.` when there is no usable read.
     pub fn ft(&self) -> String {
-        if self.filters.is_empty() {
+        if self.genotype == Genotype::NoCall {
+            ".".into()
+        } else if self.filters.is_empty() {
             "PASS".into()
         } else {
             self.filters.join(";")
@@ -318,10 +323,7 @@ pub(crate) fn evaluate(
                 0.0
             };
             let bg = sibling_background(&alt_pairs, i, floor, cfg);
-            let min_count = u64::from(2 * cfg.min_alt_per_strand).max(1);
-            let lod = bg
-                .detection_limit(u64::from(d), cfg.alpha, 0.95, min_count)
-                .max(cfg.min_af);
+            let min_count = min_count(cfg);
             let p_alt = bg.sf(u64::from(x), u64::from(d));
             let mut call = SampleCall {
                 genotype: Genotype::NoCall,
@@ -335,13 +337,14 @@ pub(crate) fn evaluate(
                 af,
                 af_ci: clopper_pearson(u64::from(x), u64::from(d), cfg.confidence),
                 upper_bound: upper_bound(u64::from(x), u64::from(d), cfg.confidence),
-                lod,
+                lod: 1.0,
                 background: bg.mean,
                 background_clones: bg.clones,
                 llr: 0.0,
                 strand_bias: 0.0,
                 qual: phred(p_alt),
                 filters: Vec::new(),
+                model: Some(bg),
             };
             if d == 0 {
                 return call;
@@ -378,15 +381,7 @@ pub(crate) fn evaluate(
             let low_depth = d < cfg.min_depth
                 || o.depth[0] < cfg.min_strand_depth
                 || o.depth[1] < cfg.min_strand_depth;
-            if o.alt_is_major {
-                call.genotype = if af >= cfg.homoplasmy_af || !minor_significant {
-                    Genotype::Hom
-                } else {
-                    Genotype::Het
-                };
-            } else if minor_significant {
-                call.genotype = Genotype::Het;
-            } else {
+            if !minor_significant && !o.alt_is_major {
                 call.genotype = Genotype::Ref;
                 if af >= cfg.min_af && x >= 2 {
                     // Evidence seen but rejected: say why.
@@ -398,34 +393,77 @@ pub(crate) fn evaluate(
                 }
                 return call;
             }
-            if low_depth || (call.genotype == Genotype::Hom && d < cfg.min_depth) {
-                call.add_filter("low_depth");
-            }
-            if call.genotype == Genotype::Het {
+            // Quality of the heteroplasmy (the minor allele), when there is one.
+            let mut minor_filters: Vec<&str> = Vec::new();
+            if minor_significant {
+                if low_depth {
+                    minor_filters.push("low_depth");
+                }
                 if minor[0] < cfg.min_alt_per_strand || minor[1] < cfg.min_alt_per_strand {
-                    call.add_filter("few_alt_reads_per_strand");
+                    minor_filters.push("few_alt_reads_per_strand");
                 }
                 if call.strand_bias > cfg.max_strand_bias {
-                    call.add_filter("strand_bias");
+                    minor_filters.push("strand_bias");
                 }
-                let minor_lod = minor_bg
-                    .detection_limit(u64::from(d), cfg.alpha, 0.95, min_count)
+                // mtDNA-Server's LOW_COVERAGE idea: the observed level lies below the
+                // level this depth detects half of the time, so the call rests on luck.
+                let minor_lod50 = minor_bg
+                    .detection_limit(u64::from(d), cfg.alpha, 0.5, min_count)
                     .max(cfg.min_af);
-                if minor_af < minor_lod {
-                    call.add_filter("below_detection_limit");
+                if minor_af < minor_lod50 {
+                    minor_filters.push("below_detection_limit");
                 }
                 if f64::from(o.mate_other_contig) >= cfg.numt_fraction * f64::from(d)
                     && minor_af < cfg.numt_max_af
                 {
-                    call.add_filter("suspected_numt");
+                    minor_filters.push("suspected_numt");
                 }
             }
-            if artefact.is_some() {
-                call.add_filter("artefact_prone_site");
+            call.genotype = if !o.alt_is_major {
+                Genotype::Het
+            } else if af >= cfg.homoplasmy_af || !minor_significant || !minor_filters.is_empty() {
+                // The ALT is the major allele and what else is there is no credible
+                // heteroplasmy: homoplasmic (mutserve's consensus would show the ALT).
+                Genotype::Hom
+            } else {
+                Genotype::Het
+            };
+            match call.genotype {
+                Genotype::Hom => {
+                    // A homoplasmy needs depth, not both strands.
+                    if d < cfg.min_depth {
+                        call.add_filter("low_depth");
+                    }
+                }
+                _ => {
+                    for f in minor_filters {
+                        call.add_filter(f);
+                    }
+                    if artefact.is_some() {
+                        // Homopolymer misalignment makes false low-level calls; a
+                        // homoplasmy there is only marked in INFO (ARTEFACT_SITE).
+                        call.add_filter("artefact_prone_site");
+                    }
+                }
             }
             call
         })
         .collect()
+}
+
+fn min_count(cfg: &CallConfig) -> u64 {
+    u64::from(2 * cfg.min_alt_per_strand).max(1)
+}
+
+/// Fill in the detection limit (95% power) of a call: the smallest fraction that would
+/// be called with 95% probability at its depth against its background. Done only for
+/// the variants that are reported.
+pub(crate) fn fill_detection_limit(call: &mut SampleCall, cfg: &CallConfig) {
+    if let Some(bg) = call.model {
+        call.lod = bg
+            .detection_limit(u64::from(call.depth), cfg.alpha, 0.95, min_count(cfg))
+            .max(cfg.min_af);
+    }
 }
 
 fn round3(x: f64) -> f64 {

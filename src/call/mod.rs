@@ -324,6 +324,10 @@ pub fn call_with(
         .into_iter()
         .flatten()
         .collect();
+    // VCF order: by position, then REF and ALT (SNVs and indels interleaved).
+    variants.sort_by(|a, b| {
+        (a.pos, &a.ref_allele, &a.alt_allele).cmp(&(b.pos, &b.ref_allele, &b.alt_allele))
+    });
     flag_indel_stacks(&mut variants, config);
     for v in &mut variants {
         v.filters = site_filters(v);
@@ -487,6 +491,10 @@ fn evaluate_candidate(
     let keep = pathogenic.is_some() || calls.iter().any(|c| c.genotype.is_variant());
     if !keep {
         return None;
+    }
+    let mut calls = calls;
+    for c in &mut calls {
+        evaluate::fill_detection_limit(c, ctx.config);
     }
     Some(Variant {
         name: hgvs_name(pos, &ref_allele, &alt_allele, kind),

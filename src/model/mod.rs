@@ -144,16 +144,22 @@ pub fn betabinom_sf(x: u64, n: u64, mean: f64, rho: f64) -> f64 {
     let m = (1.0 - rho) / rho; // a + b
     let (a, b) = (mean * m, (1.0 - mean) * m);
     // Sum the upper tail from x; terms fall fast above the mode, so stop when they no
-    // longer matter (but always sum at least to the mode if x lies below it).
+    // longer matter (but always sum at least to the mode if x lies below it). Only the
+    // first term needs the gamma function: the next follow by their ratio
+    // pmf(k+1)/pmf(k) = (n-k)/(k+1) * (k+a)/(n-k-1+b).
     let mode = ((n as f64 + 1.0) * (a - 1.0) / (a + b - 2.0)).max(0.0) as u64;
+    let nf = n as f64;
+    let mut ln_t = betabinom_ln_pmf(x, n, a, b);
     let mut total = 0.0f64;
     let mut k = x;
-    while k <= n {
-        let t = betabinom_ln_pmf(k, n, a, b).exp();
+    loop {
+        let t = ln_t.exp();
         total += t;
-        if k > mode && t < total * 1e-14 {
+        if k >= n || (k > mode && t < total * 1e-14) {
             break;
         }
+        let kf = k as f64;
+        ln_t += ((nf - kf) / (kf + 1.0) * (kf + a) / (nf - kf - 1.0 + b)).ln();
         k += 1;
     }
     total.min(1.0)
@@ -251,7 +257,7 @@ impl Background {
             return 1.0;
         }
         let (mut lo, mut hi) = (0.0f64, 1.0f64);
-        for _ in 0..60 {
+        for _ in 0..40 {
             let mid = (lo + hi) / 2.0;
             if detect(mid) {
                 hi = mid;
