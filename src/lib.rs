@@ -28,6 +28,8 @@ pub mod input;
 pub mod model;
 pub mod output;
 pub mod reference;
+pub mod report;
+pub mod select;
 
 pub use error::{Error, Result};
 pub use reference::Position;

@@ -9,6 +9,8 @@ mod call;
 mod common;
 mod count;
 mod progress;
+mod run;
+mod select;
 
 /// Exit code for a run that failed on its input or environment.
 const EXIT_RUNTIME: u8 = 1;
@@ -31,6 +33,8 @@ struct Cli {
 enum Command {
     Count(count::Args),
     Call(call::Args),
+    Select(select::Args),
+    Run(run::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -78,6 +82,8 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Count(args) => count::run(args),
         Command::Call(args) => call::run(args),
+        Command::Select(args) => select::run(args),
+        Command::Run(args) => run::run(args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "mitosieve", &mut std::io::stdout());

@@ -1,0 +1,68 @@
+//! `mitosieve run`: count → call → select → report in one command.
+
+use super::call::{call_and_write, load_clones, CallOpts};
+use super::common::{FilterOpts, InputOpts, RunOpts};
+use super::progress::Bars;
+use super::select::{select_and_write, verdict_lines, PolicyOpts};
+use anyhow::Result;
+use mitosieve::output::prepare_output_dir;
+use std::path::PathBuf;
+
+/// Screen a plate of clones in one command: count, call, select, report.
+///
+/// Writes into <OUTDIR>: counts/ (one counts file and summary per clone), calls.vcf.gz,
+/// calls.tsv, targets.tsv, calls.json, selection.tsv, selection.json,
+/// policy.resolved.toml, report.html (open it in any browser, offline) and MultiQC
+/// files. The verdicts are also printed on stderr.
+///
+/// Example:
+///   mitosieve run test-data/plate/*.bam -o screen/
+///   mitosieve run clone*.bam -o screen/ --policy policy.toml --threads 8
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// BAM/CRAM files (one per clone, or multiplexed with --split-by), or counts files.
+    #[arg(required = true, value_name = "BAM/CRAM")]
+    pub inputs: Vec<PathBuf>,
+    /// Output directory (created if missing).
+    #[arg(short = 'o', long, value_name = "DIR")]
+    pub outdir: PathBuf,
+    #[command(flatten)]
+    pub policy: PolicyOpts,
+    #[command(flatten)]
+    pub calling: CallOpts,
+    #[command(flatten)]
+    pub input: InputOpts,
+    #[command(flatten)]
+    pub filters: FilterOpts,
+    #[command(flatten)]
+    pub run: RunOpts,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    // Read the policy and targets first: a typo should fail in a second, not after counting.
+    args.policy.load()?;
+    args.calling.catalogue()?;
+    prepare_output_dir(&args.outdir)?;
+    let bars = Bars::new(args.inputs.len(), args.run.quiet);
+    let counts_dir = args.outdir.join("counts");
+    let loaded = load_clones(
+        &args.inputs,
+        &args.input,
+        &args.filters,
+        &args.run,
+        Some(&counts_dir),
+        &bars,
+    );
+    bars.finish();
+    let loaded = loaded?;
+    let report = call_and_write(&loaded, &args.calling, &args.outdir, &args.inputs, &bars)?;
+    let sel = select_and_write(&report, &args.policy, &args.outdir)?;
+    bars.message(&format!(
+        "mitosieve: {} clone(s) screened; report: {}\n{}",
+        sel.clones.len(),
+        args.outdir.join("report.html").display(),
+        verdict_lines(&sel).trim_end()
+    ));
+    Ok(())
+}

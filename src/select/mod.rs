@@ -1,0 +1,568 @@
+//! Clone selection: `mitosieve select`. Turns the calls of a run into one verdict per
+//! clone — PASS, FAIL or INCONCLUSIVE — with every reason, and ranks the PASS clones.
+//!
+//! - **PASS**: the upper bound (at the run's confidence) of every screened target is
+//!   below its maximum and every QC rule holds.
+//! - **FAIL**: a target's (or deletion's) point estimate exceeds its maximum, or a rule
+//!   fails (coverage, identity).
+//! - **INCONCLUSIVE**: an interval straddles a maximum; the reason says how many usable
+//!   reads would settle it.
+//!
+//! PASS clones are ranked by the highest upper bound over the targets (lowest first),
+//! then by the number of other heteroplasmies, then by depth.
+//!
+//! ```no_run
+//! use mitosieve::select::{select, Policy};
+//! let report = mitosieve::call::read_report("calls/calls.json".as_ref())?;
+//! let selection = select(&report, &Policy::default(), None)?;
+//! for c in &selection.clones {
+//!     println!("{} {:?} {}", c.clone, c.verdict, c.reasons.join("; "));
+//! }
+//! # Ok::<(), mitosieve::Error>(())
+//! ```
+
+mod policy;
+
+pub use policy::{
+    CoveragePolicy, DeletionPolicy, DriftPolicy, IdentityPolicy, MixtureAction, Policy,
+    TargetPolicy, TargetSet,
+};
+
+use crate::call::{percent, CallReport, Genotype, TargetStatus, VariantKind};
+use crate::error::{Error, Result};
+use crate::model::depth_to_bound_below;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The decision for one clone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Verdict {
+    /// May be expanded.
+    Pass,
+    /// Needs more data.
+    Inconclusive,
+    /// Must not be expanded.
+    Fail,
+}
+
+impl Verdict {
+    /// Upper-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "PASS",
+            Verdict::Inconclusive => "INCONCLUSIVE",
+            Verdict::Fail => "FAIL",
+        }
+    }
+}
+
+/// The load of one screened target in one clone, against its maximum.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TargetLoad {
+    /// Target name.
+    pub target: String,
+    /// Observed fraction.
+    pub af: f64,
+    /// Interval lower bound.
+    pub af_lo: f64,
+    /// Interval upper bound.
+    pub af_hi: f64,
+    /// One-sided upper bound.
+    pub upper_bound: f64,
+    /// The policy maximum.
+    pub max_load: f64,
+    /// Usable depth.
+    pub depth: u32,
+    /// Call status.
+    pub status: TargetStatus,
+    /// What this target implies for the verdict.
+    pub verdict: Verdict,
+    /// For an inconclusive target: usable reads that would settle it.
+    pub depth_needed: Option<u64>,
+}
+
+/// One clone's verdict, with its reasons and the numbers behind them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CloneVerdict {
+    /// Clone.
+    pub clone: String,
+    /// PASS, FAIL or INCONCLUSIVE.
+    pub verdict: Verdict,
+    /// Rank among PASS clones (1 = best).
+    pub rank: Option<usize>,
+    /// Every reason, most severe first.
+    pub reasons: Vec<String>,
+    /// Screened targets that were seen (any alt read) or decided the verdict, plus the
+    /// target with the highest upper bound.
+    pub targets: Vec<TargetLoad>,
+    /// Target with the highest upper bound.
+    pub worst_target: Option<String>,
+    /// Highest upper bound over the screened targets.
+    pub max_target_upper_bound: f64,
+    /// Mean usable depth.
+    pub mean_depth: f64,
+    /// Share of positions with the caller's minimum depth.
+    pub breadth: f64,
+    /// Passing heteroplasmies that are not targets.
+    pub other_heteroplasmies: usize,
+    /// Homoplasmic differences from the donor profile (`+m.73A>G` extra, `-m.263A>G` missing).
+    pub identity_differences: Vec<String>,
+}
+
+/// The result of [`select`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    /// mitosieve version.
+    pub mitosieve_version: String,
+    /// The command line that made it (set by the caller).
+    pub command_line: String,
+    /// The resolved policy.
+    pub policy: Policy,
+    /// The donor's homoplasmic profile.
+    pub donor_profile: Vec<String>,
+    /// Where the profile came from.
+    pub donor_source: String,
+    /// Confidence of bounds (from the calls).
+    pub confidence: f64,
+    /// One verdict per clone, in call order.
+    pub clones: Vec<CloneVerdict>,
+}
+
+/// Read a donor profile: variant names (`m.263A>G` or `263A>G`), one per line or
+/// separated by white space; `#` starts a comment.
+pub fn read_donor_profile(path: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io(path, "cannot read donor profile", e))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("");
+        for tok in line.split_whitespace() {
+            let name = if tok.starts_with("m.") {
+                tok.to_string()
+            } else {
+                format!("m.{tok}")
+            };
+            let ok = name.len() > 4 && name[2..].chars().next().is_some_and(|c| c.is_ascii_digit());
+            if !ok {
+                return Err(Error::parse(
+                    path,
+                    i + 1,
+                    format!("'{tok}' is not a variant like m.263A>G"),
+                ));
+            }
+            out.push(name);
+        }
+    }
+    Ok(out)
+}
+
+fn is_identity_marker(v: &crate::call::Variant) -> bool {
+    v.kind == VariantKind::Snv && v.artefact_site.is_none()
+}
+
+/// Decide every clone of a call report under a policy. `donor` overrides the
+/// majority-derived donor profile.
+pub fn select(
+    report: &CallReport,
+    policy: &Policy,
+    donor: Option<Vec<String>>,
+) -> Result<Selection> {
+    let set = &report.calls;
+    let n = set.samples.len();
+    let conf = set.config.confidence;
+    let conf_txt = format!("{:.0}%", conf * 100.0);
+    // Donor profile.
+    let (profile, donor_source): (BTreeSet<String>, String) = match donor {
+        Some(list) => (list.into_iter().collect(), "given with --donor".into()),
+        None => {
+            let p = set
+                .variants
+                .iter()
+                .filter(|v| is_identity_marker(v))
+                .filter(|v| {
+                    let homs = v
+                        .calls
+                        .iter()
+                        .filter(|c| c.genotype == Genotype::Hom && c.filters.is_empty())
+                        .count();
+                    homs * 2 > n
+                })
+                .map(|v| v.name.clone())
+                .collect();
+            (
+                p,
+                format!("homoplasmies shared by the majority of the {n} clones"),
+            )
+        }
+    };
+    let mut clones = Vec::with_capacity(n);
+    for (i, sample) in set.samples.iter().enumerate() {
+        let summary = set
+            .summaries
+            .get(i)
+            .ok_or_else(|| Error::Config("calls.json lacks clone summaries".into()))?;
+        let mut fails: Vec<String> = Vec::new();
+        let mut inconclusive: Vec<String> = Vec::new();
+        let mut notes: Vec<String> = Vec::new();
+
+        // Targets.
+        let mut loads = Vec::new();
+        for t in set
+            .targets
+            .iter()
+            .filter(|t| t.sample == *sample && policy.includes(&t.target))
+        {
+            let max = policy.max_load(&t.target);
+            let evidence = matches!(t.status, TargetStatus::Detected | TargetStatus::Filtered);
+            let (verdict, depth_needed) = if evidence && t.af > max {
+                (Verdict::Fail, None)
+            } else if t.upper_bound < max {
+                (Verdict::Pass, None)
+            } else {
+                let f = if evidence { t.af } else { 0.0 };
+                (
+                    Verdict::Inconclusive,
+                    depth_to_bound_below(f.min(max * 0.999), max, conf),
+                )
+            };
+            match verdict {
+                Verdict::Fail => fails.push(format!(
+                    "{} at {} ({conf_txt} CI {}–{}) exceeds the maximum {}",
+                    t.target,
+                    percent(t.af),
+                    percent(t.af_ci.lo),
+                    percent(t.af_ci.hi),
+                    percent(max)
+                )),
+                Verdict::Inconclusive => inconclusive.push(format!(
+                    "{} at {} with upper bound {} straddles the maximum {} ({} usable reads){}",
+                    t.target,
+                    percent(t.af),
+                    percent(t.upper_bound),
+                    percent(max),
+                    t.depth,
+                    match depth_needed {
+                        Some(d) => format!("; about {d} usable reads would settle it"),
+                        None => String::new(),
+                    }
+                )),
+                Verdict::Pass => {}
+            }
+            loads.push(TargetLoad {
+                target: t.target.clone(),
+                af: t.af,
+                af_lo: t.af_ci.lo,
+                af_hi: t.af_ci.hi,
+                upper_bound: t.upper_bound,
+                max_load: max,
+                depth: t.depth,
+                status: t.status,
+                verdict,
+                depth_needed,
+            });
+        }
+        let worst = loads.iter().max_by(|a, b| {
+            a.upper_bound
+                .total_cmp(&b.upper_bound)
+                .then_with(|| b.target.cmp(&a.target))
+        });
+        let max_ub = worst.map_or(0.0, |w| w.upper_bound);
+        let worst_name = worst.map(|w| w.target.clone());
+        if !loads.is_empty() && loads.iter().all(|l| l.verdict == Verdict::Pass) {
+            notes.push(format!(
+                "all {} targets below their maximum at {conf_txt} (highest bound: {} < {})",
+                loads.len(),
+                worst_name.clone().unwrap_or_default(),
+                percent(max_ub)
+            ));
+        }
+        if loads.is_empty() {
+            inconclusive.push("no target was screened (check the policy's targets.include)".into());
+        }
+
+        // Coverage.
+        let cov = &policy.coverage;
+        if summary.mean_depth < cov.min_mean_depth {
+            fails.push(format!(
+                "mean usable depth {:.0}x is below the minimum {:.0}x",
+                summary.mean_depth, cov.min_mean_depth
+            ));
+        }
+        if summary.breadth < cov.min_breadth {
+            fails.push(format!(
+                "only {:.1}% of the genome has {}+ usable reads (minimum {:.1}%)",
+                summary.breadth * 100.0,
+                set.config.min_depth,
+                cov.min_breadth * 100.0
+            ));
+        }
+        if summary.mean_depth >= cov.min_mean_depth && summary.breadth >= cov.min_breadth {
+            notes.push(format!(
+                "coverage: mean {:.0}x, {:.1}% of the genome at {}+ reads",
+                summary.mean_depth,
+                summary.breadth * 100.0,
+                set.config.min_depth
+            ));
+        }
+
+        // Identity.
+        let mut differences = Vec::new();
+        if policy.identity.check {
+            for v in set.variants.iter().filter(|v| is_identity_marker(v)) {
+                let c = &v.calls[i];
+                let hom = c.genotype == Genotype::Hom && c.filters.is_empty();
+                let in_profile = profile.contains(&v.name);
+                if hom && !in_profile {
+                    differences.push(format!("+{}", v.name));
+                }
+                let absent =
+                    c.genotype == Genotype::Ref || (c.genotype == Genotype::Het && c.af < 0.5);
+                if in_profile && absent && c.depth >= set.config.min_depth {
+                    differences.push(format!("-{}", v.name));
+                }
+            }
+            let recorded: BTreeSet<&str> = set.variants.iter().map(|v| v.name.as_str()).collect();
+            for p in &profile {
+                if !recorded.contains(p.as_str()) {
+                    differences.push(format!("-{p}"));
+                }
+            }
+            if differences.len() as u32 > policy.identity.max_differences {
+                fails.push(format!(
+                    "identity: {} homoplasmic difference(s) from the donor profile ({}; + extra, - missing): {}",
+                    differences.len(),
+                    donor_source,
+                    differences.join(", ")
+                ));
+            } else {
+                notes.push(format!(
+                    "identity: homoplasmies match the donor profile ({} variants{})",
+                    profile.len(),
+                    if differences.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} tolerated difference(s)", differences.len())
+                    }
+                ));
+            }
+            // A second haplotype among the heteroplasmies.
+            if let Some(msg) = mixture(set, i) {
+                match policy.identity.mixture {
+                    MixtureAction::Fail => fails.push(msg),
+                    MixtureAction::Inconclusive => inconclusive.push(msg),
+                    MixtureAction::Warn => notes.push(format!("warning: {msg}")),
+                }
+            }
+        }
+
+        let other_het = set
+            .variants
+            .iter()
+            .filter(|v| v.pathogenic.is_none())
+            .filter(|v| {
+                let c = &v.calls[i];
+                c.genotype == Genotype::Het && c.filters.is_empty()
+            })
+            .count();
+        let verdict = if !fails.is_empty() {
+            Verdict::Fail
+        } else if !inconclusive.is_empty() {
+            Verdict::Inconclusive
+        } else {
+            Verdict::Pass
+        };
+        let mut reasons: Vec<String> = fails.into_iter().chain(inconclusive).collect();
+        reasons.extend(notes);
+        if other_het > 0 {
+            reasons.push(format!(
+                "{other_het} other passing heteroplasmy(ies) (not pathogenic targets)"
+            ));
+        }
+        // Keep targets that matter for reading the verdict.
+        let shown: Vec<TargetLoad> = loads
+            .iter()
+            .filter(|l| {
+                l.verdict != Verdict::Pass || l.af > 0.0 || Some(&l.target) == worst_name.as_ref()
+            })
+            .cloned()
+            .collect();
+        clones.push(CloneVerdict {
+            clone: sample.clone(),
+            verdict,
+            rank: None,
+            reasons,
+            targets: shown,
+            worst_target: worst_name,
+            max_target_upper_bound: max_ub,
+            mean_depth: summary.mean_depth,
+            breadth: summary.breadth,
+            other_heteroplasmies: other_het,
+            identity_differences: differences,
+        });
+    }
+    // Rank PASS clones.
+    let mut order: Vec<usize> = (0..clones.len())
+        .filter(|&i| clones[i].verdict == Verdict::Pass)
+        .collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&clones[a], &clones[b]);
+        x.max_target_upper_bound
+            .total_cmp(&y.max_target_upper_bound)
+            .then(x.other_heteroplasmies.cmp(&y.other_heteroplasmies))
+            .then(y.mean_depth.total_cmp(&x.mean_depth))
+            .then(x.clone.cmp(&y.clone))
+    });
+    for (r, i) in order.into_iter().enumerate() {
+        clones[i].rank = Some(r + 1);
+    }
+    Ok(Selection {
+        mitosieve_version: crate::VERSION.to_string(),
+        command_line: String::new(),
+        policy: policy.clone(),
+        donor_profile: profile.into_iter().collect(),
+        donor_source,
+        confidence: conf,
+        clones,
+    })
+}
+
+/// haplocheck-style check: three or more passing heteroplasmies (not targets, not at
+/// artefact-prone sites) whose minor-allele levels agree (within a factor of two of
+/// their median) look like a second mtDNA haplotype mixed into the clone.
+fn mixture(set: &crate::call::CallSet, i: usize) -> Option<String> {
+    let mut minors: Vec<(f64, &str)> = set
+        .variants
+        .iter()
+        .filter(|v| {
+            v.pathogenic.is_none() && v.artefact_site.is_none() && v.kind == VariantKind::Snv
+        })
+        .filter_map(|v| {
+            let c = &v.calls[i];
+            (c.genotype == Genotype::Het && c.filters.is_empty())
+                .then(|| (c.af.min(1.0 - c.af), v.name.as_str()))
+        })
+        .collect();
+    if minors.len() < 3 {
+        return None;
+    }
+    minors.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let median = minors[minors.len() / 2].0;
+    let cluster: Vec<&(f64, &str)> = minors
+        .iter()
+        .filter(|(f, _)| *f >= median / 2.0 && *f <= median * 2.0)
+        .collect();
+    if cluster.len() < 3 {
+        return None;
+    }
+    let names: Vec<&str> = cluster.iter().map(|(_, n)| *n).collect();
+    Some(format!(
+        "possibly mixed or contaminated: {} heteroplasmies at a similar level (median {}) look like a second haplotype: {}",
+        cluster.len(),
+        percent(median),
+        names.join(", ")
+    ))
+}
+
+/// Files written by [`write_outputs`].
+pub const SELECTION_FILES: &[&str] = &["selection.tsv", "selection.json", "policy.resolved.toml"];
+
+/// Write `selection.tsv`, `selection.json` and `policy.resolved.toml` into `dir`,
+/// each atomically.
+pub fn write_outputs(dir: &Path, sel: &Selection) -> Result<()> {
+    use crate::output::write_atomic;
+    write_atomic(&dir.join("selection.tsv"), selection_tsv(sel).as_bytes())?;
+    let json = serde_json::to_vec_pretty(sel)
+        .map_err(|e| Error::Config(format!("cannot serialise selection: {e}")))?;
+    write_atomic(&dir.join("selection.json"), &json)?;
+    let toml = format!(
+        "# Policy used by mitosieve {} (defaults filled in)\n# {}\n{}",
+        sel.mitosieve_version,
+        sel.command_line.replace('\n', " "),
+        sel.policy.to_toml()
+    );
+    write_atomic(&dir.join("policy.resolved.toml"), toml.as_bytes())
+}
+
+/// Read a `selection.json`.
+pub fn read_selection(path: &Path) -> Result<Selection> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::parse(
+            path,
+            e.line(),
+            format!("not a mitosieve selection.json: {e}"),
+        )
+    })
+}
+
+/// Group the verdicts: counts of PASS, INCONCLUSIVE and FAIL.
+pub fn tally(sel: &Selection) -> BTreeMap<&'static str, usize> {
+    let mut m = BTreeMap::new();
+    for c in &sel.clones {
+        *m.entry(c.verdict.as_str()).or_insert(0) += 1;
+    }
+    m
+}
+
+/// Columns of `selection.tsv`.
+pub const SELECTION_COLUMNS: &[&str] = &[
+    "clone",
+    "verdict",
+    "rank",
+    "mean_depth",
+    "breadth",
+    "worst_target",
+    "max_target_upper_bound",
+    "target_loads",
+    "other_heteroplasmies",
+    "identity_differences",
+    "reasons",
+];
+
+/// Render `selection.tsv`.
+pub fn selection_tsv(sel: &Selection) -> String {
+    let mut out = SELECTION_COLUMNS.join("\t");
+    out.push('\n');
+    for c in &sel.clones {
+        let loads: Vec<String> = c
+            .targets
+            .iter()
+            .map(|t| {
+                format!(
+                    "{}={} [{}–{}] ub {} max {}",
+                    t.target,
+                    percent(t.af),
+                    percent(t.af_lo),
+                    percent(t.af_hi),
+                    percent(t.upper_bound),
+                    percent(t.max_load)
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            "{}\t{}\t{}\t{:.1}\t{:.4}\t{}\t{:.6}\t{}\t{}\t{}\t{}\n",
+            c.clone,
+            c.verdict.as_str(),
+            c.rank.map_or_else(|| ".".to_string(), |r| r.to_string()),
+            c.mean_depth,
+            c.breadth,
+            c.worst_target.clone().unwrap_or_else(|| ".".into()),
+            c.max_target_upper_bound,
+            if loads.is_empty() {
+                ".".to_string()
+            } else {
+                loads.join("; ")
+            },
+            c.other_heteroplasmies,
+            if c.identity_differences.is_empty() {
+                ".".to_string()
+            } else {
+                c.identity_differences.join(",")
+            },
+            c.reasons.join(" | ").replace(['\t', '\n'], " ")
+        ));
+    }
+    out
+}
