@@ -39,8 +39,8 @@ pub struct ReadFilter {
     pub drop_mate_other_contig: bool,
     /// Drop reads with an edit distance (`NM` tag) above this.
     pub max_nm: Option<u32>,
-    /// Bases (and deletions, through the base before them) below this quality go to the
-    /// per-position `lowq` tally instead of the allele counts.
+    /// Bases (and deleted bases, through the read base after them) below this quality go
+    /// to the per-position `lowq` tally instead of the allele counts.
     pub min_base_quality: u8,
 }
 

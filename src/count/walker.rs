@@ -7,7 +7,8 @@
 //! (see [`super::overlap`]).
 //!
 //! Conventions (those of htslib's pileup and `samtools mpileup`):
-//! - a deleted reference base takes the quality of the read base before the deletion;
+//! - a deleted reference base takes the quality of the read base right after the
+//!   deletion (htslib's `qpos` for a deletion; 0 if the read ends in the deletion);
 //! - an indel event (insertion or deletion) is anchored at the last aligned reference
 //!   base before it, and is counted only when that anchor base passes the quality
 //!   threshold;
@@ -60,7 +61,8 @@ impl ReadView<'_> {
 pub(crate) trait Sink {
     /// A read base (allele index 0..=4) at zero-based `pos`.
     fn base(&mut self, pos: u32, allele: u8, q: u8);
-    /// The reference base at `pos` is deleted in the read; `q` is the anchor quality.
+    /// The reference base at `pos` is deleted in the read; `q` is the quality of the
+    /// read base after the deletion.
     fn deleted(&mut self, pos: u32, q: u8);
     /// An insertion of `seq` after `anchor` (whose base has quality `q`).
     fn insertion(&mut self, anchor: u32, seq: &[u8], q: u8);
@@ -131,16 +133,14 @@ pub(crate) fn walk<S: Sink>(
             }
             // D
             2 => {
-                let q = match anchor {
-                    Some((a, q)) if a + 1 == rpos => {
-                        if len > 0 {
-                            sink.deletion(a as u32, len as u32, q);
-                        }
-                        q
+                if let Some((a, q)) = anchor {
+                    if a + 1 == rpos && len > 0 {
+                        sink.deletion(a as u32, len as u32, q);
                     }
-                    // No base before the deletion in this read: use the one after it.
-                    _ => r.qual.get(qpos).copied().unwrap_or(0),
-                };
+                }
+                // htslib's pileup gives a deleted base the query offset of the deletion
+                // (`qpos = s->y`), i.e. the read base after it; 0 when none follows.
+                let q = r.qual.get(qpos).copied().unwrap_or(0);
                 let n = len.min((contig_len - rpos) as usize);
                 for k in 0..n {
                     sink.deleted((rpos + k as u64) as u32, q);
@@ -240,7 +240,7 @@ pub(crate) struct Obs {
     pub pos: u32,
     /// Allele index 0..=5 (5 = deletion).
     pub allele: u8,
-    /// Base quality (anchor quality for a deletion).
+    /// Base quality (for a deletion, that of the read base after it).
     pub q: u8,
 }
 
@@ -390,7 +390,7 @@ mod tests {
     }
 
     #[test]
-    fn deletion_takes_anchor_quality_and_leading_deletion_the_next() {
+    fn deleted_base_takes_quality_of_next_base_like_htslib() {
         let seq = pack(b"ACGT");
         let qual = vec![10, 35, 36, 37];
         let cigar = cig(&[(2, 0), (1, 2), (2, 0)]);
@@ -408,9 +408,11 @@ mod tests {
             Obs {
                 pos: 2,
                 allele: DEL,
-                q: 35
-            }
+                q: 36
+            },
+            "the base after the deletion, as samtools mpileup"
         );
+        assert_eq!(c.events[0].q, 35, "the event keeps the anchor's quality");
         let cigar = cig(&[(1, 2), (4, 0)]);
         let r = ReadView {
             pos: 0,
