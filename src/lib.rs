@@ -22,14 +22,17 @@
 
 pub mod call;
 pub mod count;
+pub mod deletion;
 pub mod error;
 pub mod filter;
 pub mod input;
 pub mod model;
 pub mod output;
+pub mod plan;
 pub mod reference;
 pub mod report;
 pub mod select;
+pub mod sim;
 
 pub use error::{Error, Result};
 pub use reference::Position;

@@ -29,7 +29,9 @@ use std::path::Path;
 /// Compare the per-position cells (not the indel list) and the indel list (truncated at
 /// 16 per position in the file) of counts read from a file with complete counts.
 fn assert_file_matches(file: &Counts, full: &Counts, ctx: &str) {
-    let sites = |c: &Counts| Counts::from_parts(c.sites().to_vec(), Default::default()).unwrap();
+    let sites = |c: &Counts| {
+        Counts::from_parts(c.sites().to_vec(), Default::default(), Default::default()).unwrap()
+    };
     assert_counts_eq(&sites(file), &sites(full), ctx);
     assert_events_match_file(file, &events_of(full), ctx);
 }

@@ -37,12 +37,19 @@ fn run_plate(out: &Path, bams: &[PathBuf], extra: &[&str]) -> Selection {
         .args(extra)
         .output()
         .expect("run mitosieve");
-    assert!(o.status.success(), "mitosieve run failed: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "mitosieve run failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     read_selection(&out.join("selection.json")).expect("selection.json")
 }
 
 fn clone<'a>(s: &'a Selection, name: &str) -> &'a mitosieve::select::CloneVerdict {
-    s.clones.iter().find(|c| c.clone == name).unwrap_or_else(|| panic!("{name} missing"))
+    s.clones
+        .iter()
+        .find(|c| c.clone == name)
+        .unwrap_or_else(|| panic!("{name} missing"))
 }
 
 fn has_reason(c: &mitosieve::select::CloneVerdict, needle: &str) -> bool {
@@ -51,23 +58,49 @@ fn has_reason(c: &mitosieve::select::CloneVerdict, needle: &str) -> bool {
 
 #[test]
 fn sim_clones_default_policy_verdicts_and_reasons() {
-    let Some(bams) = sim_clones("sim_clones_default_policy_verdicts_and_reasons") else { return };
+    let Some(bams) = sim_clones("sim_clones_default_policy_verdicts_and_reasons") else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let s = run_plate(tmp.path(), &bams, &[]);
     for c in &s.clones {
-        note(&format!("{} {} {:?} {}", c.clone, c.verdict.as_str(), c.rank, c.reasons.join(" | ")));
+        note(&format!(
+            "{} {} {:?} {}",
+            c.clone,
+            c.verdict.as_str(),
+            c.rank,
+            c.reasons.join(" | ")
+        ));
     }
     let c1 = clone(&s, "clone01");
     let c2 = clone(&s, "clone02");
-    assert_eq!((c1.verdict, c1.rank), (Verdict::Pass, Some(1)), "{:?}", c1.reasons);
-    assert_eq!((c2.verdict, c2.rank), (Verdict::Pass, Some(2)), "{:?}", c2.reasons);
+    assert_eq!(
+        (c1.verdict, c1.rank),
+        (Verdict::Pass, Some(1)),
+        "{:?}",
+        c1.reasons
+    );
+    assert_eq!(
+        (c2.verdict, c2.rank),
+        (Verdict::Pass, Some(2)),
+        "{:?}",
+        c2.reasons
+    );
     assert!(c1.max_target_upper_bound < c2.max_target_upper_bound);
     assert!(has_reason(c2, "all ") && has_reason(c2, "targets below their maximum"));
 
     let c3 = clone(&s, "clone03");
     assert_eq!(c3.verdict, Verdict::Fail);
-    assert!(has_reason(c3, "m.5650G>A at") && has_reason(c3, "exceeds the maximum 5.0%"), "{:?}", c3.reasons);
-    assert!(!has_reason(c3, "m.3243A>G at"), "3243 at 2% is below the maximum: {:?}", c3.reasons);
+    assert!(
+        has_reason(c3, "m.5650G>A at") && has_reason(c3, "exceeds the maximum 5.0%"),
+        "{:?}",
+        c3.reasons
+    );
+    assert!(
+        !has_reason(c3, "m.3243A>G at"),
+        "3243 at 2% is below the maximum: {:?}",
+        c3.reasons
+    );
 
     let c4 = clone(&s, "clone04");
     assert_eq!(c4.verdict, Verdict::Fail);
@@ -75,7 +108,11 @@ fn sim_clones_default_policy_verdicts_and_reasons() {
 
     let c5 = clone(&s, "clone05");
     assert_eq!(c5.verdict, Verdict::Fail);
-    assert!(has_reason(c5, "m.3243A>G at") && has_reason(c5, "m.12315G>A at"), "{:?}", c5.reasons);
+    assert!(
+        has_reason(c5, "m.3243A>G at") && has_reason(c5, "m.12315G>A at"),
+        "{:?}",
+        c5.reasons
+    );
 
     let c6 = clone(&s, "clone06");
     assert_eq!(c6.verdict, Verdict::Fail);
@@ -84,39 +121,89 @@ fn sim_clones_default_policy_verdicts_and_reasons() {
     let c7 = clone(&s, "clone07");
     assert_eq!(c7.verdict, Verdict::Fail);
     assert!(has_reason(c7, "identity:"), "{:?}", c7.reasons);
-    for v in ["+m.73A>G", "+m.4216T>C", "+m.10398A>G", "+m.16069C>T", "+m.16126T>C"] {
-        assert!(c7.identity_differences.iter().any(|d| d == v), "{v} not listed: {:?}", c7.identity_differences);
+    for v in [
+        "+m.73A>G",
+        "+m.4216T>C",
+        "+m.10398A>G",
+        "+m.16069C>T",
+        "+m.16126T>C",
+    ] {
+        assert!(
+            c7.identity_differences.iter().any(|d| d == v),
+            "{v} not listed: {:?}",
+            c7.identity_differences
+        );
     }
-    for name in ["clone01", "clone02", "clone03", "clone04", "clone05", "clone06"] {
-        assert!(clone(&s, name).identity_differences.is_empty(), "{name} matches the donor");
+    for name in [
+        "clone01", "clone02", "clone03", "clone04", "clone05", "clone06",
+    ] {
+        assert!(
+            clone(&s, name).identity_differences.is_empty(),
+            "{name} matches the donor"
+        );
     }
     // Every output of the chain is there; the policy is written back.
-    for f in ["calls.vcf.gz", "calls.vcf.gz.tbi", "calls.tsv", "targets.tsv", "calls.json", "selection.tsv", "selection.json", "policy.resolved.toml", "report.html"] {
+    for f in [
+        "calls.vcf.gz",
+        "calls.vcf.gz.tbi",
+        "calls.tsv",
+        "targets.tsv",
+        "calls.json",
+        "selection.tsv",
+        "selection.json",
+        "policy.resolved.toml",
+        "report.html",
+    ] {
         assert!(tmp.path().join(f).is_file(), "{f} missing");
     }
     let resolved = std::fs::read_to_string(tmp.path().join("policy.resolved.toml")).unwrap();
     assert!(resolved.contains("max_load = 0.05"), "{resolved}");
     let tsv = std::fs::read_to_string(tmp.path().join("selection.tsv")).unwrap();
-    assert!(tsv.lines().nth(1).unwrap().starts_with("clone01\tPASS\t1\t"), "{tsv}");
+    assert!(
+        tsv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("clone01\tPASS\t1\t"),
+        "{tsv}"
+    );
 }
 
 #[test]
 fn borderline_policy_gives_inconclusive_with_a_depth_estimate() {
-    let Some(bams) = sim_clones("borderline_policy_gives_inconclusive_with_a_depth_estimate") else { return };
+    let Some(bams) = sim_clones("borderline_policy_gives_inconclusive_with_a_depth_estimate")
+    else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     // clone03 carries m.3243A>G at ~2% (1,500x): with a 2% maximum on that target alone
     // its interval straddles the maximum.
     let policy = tmp.path().join("borderline.toml");
-    std::fs::write(&policy, "[targets]\ninclude = [\"m.3243A>G\"]\nmax_load = 0.02\n").unwrap();
+    std::fs::write(
+        &policy,
+        "[targets]\ninclude = [\"m.3243A>G\"]\nmax_load = 0.02\n",
+    )
+    .unwrap();
     let out = tmp.path().join("out");
     let s = run_plate(&out, &bams[..5], &["--policy", policy.to_str().unwrap()]);
     let c3 = clone(&s, "clone03");
     assert_eq!(c3.verdict, Verdict::Inconclusive, "{:?}", c3.reasons);
-    let t = c3.targets.iter().find(|t| t.target == "m.3243A>G").expect("target listed");
+    let t = c3
+        .targets
+        .iter()
+        .find(|t| t.target == "m.3243A>G")
+        .expect("target listed");
     assert!(t.af < 0.02 && t.upper_bound >= 0.02, "{t:?}");
     let needed = t.depth_needed.expect("a depth estimate");
-    assert!(needed > u64::from(t.depth), "more reads than now: {needed} vs {}", t.depth);
-    assert!(has_reason(c3, "usable reads would settle it"), "{:?}", c3.reasons);
+    assert!(
+        needed > u64::from(t.depth),
+        "more reads than now: {needed} vs {}",
+        t.depth
+    );
+    assert!(
+        has_reason(c3, "usable reads would settle it"),
+        "{:?}",
+        c3.reasons
+    );
     assert_eq!(clone(&s, "clone01").verdict, Verdict::Pass);
     assert_eq!(clone(&s, "clone04").verdict, Verdict::Fail);
 }
@@ -145,7 +232,9 @@ fn select_with_policy(calls_dir: &Path, policy_text: &str) -> (bool, String) {
 
 #[test]
 fn bad_policy_files_name_the_line() {
-    let Some(bams) = sim_clones("bad_policy_files_name_the_line") else { return };
+    let Some(bams) = sim_clones("bad_policy_files_name_the_line") else {
+        return;
+    };
     let tmp = tempfile::tempdir().unwrap();
     let o = Command::new(bin())
         .arg("call")
@@ -157,11 +246,20 @@ fn bad_policy_files_name_the_line() {
         .unwrap();
     assert!(o.status.success());
     let (ok, err) = select_with_policy(tmp.path(), "[targets]\nmax_load = 0.05\nmax_lod = 0.1\n");
-    assert!(!ok && err.contains("p.toml:3:") && err.contains("max_lod"), "{err}");
-    let (ok, err) = select_with_policy(tmp.path(), "[coverage]\nmin_mean_depth = 100\nmin_breadth = \"most\"\n");
+    assert!(
+        !ok && err.contains("p.toml:3:") && err.contains("max_lod"),
+        "{err}"
+    );
+    let (ok, err) = select_with_policy(
+        tmp.path(),
+        "[coverage]\nmin_mean_depth = 100\nmin_breadth = \"most\"\n",
+    );
     assert!(!ok && err.contains("p.toml:3:"), "{err}");
     let (ok, err) = select_with_policy(tmp.path(), "# a comment\n[deletions]\nmax_load = 1.5\n");
-    assert!(!ok && err.contains("p.toml:3:") && err.contains("outside 0–1"), "{err}");
+    assert!(
+        !ok && err.contains("p.toml:3:") && err.contains("outside 0–1"),
+        "{err}"
+    );
     let (ok, err) = select_with_policy(tmp.path(), "[targets]\ninclude = \"everything\"\n");
     assert!(!ok && err.contains("p.toml:2:"), "{err}");
     let (ok, err) = select_with_policy(tmp.path(), "[identity]\nmixture = \"fail\"\n");

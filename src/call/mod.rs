@@ -85,6 +85,9 @@ pub struct CallConfig {
     pub numt_max_af: f64,
     /// Indels within this distance of another indel allele form an indel stack.
     pub indel_stack_window: u32,
+    /// Large-deletion calling.
+    #[serde(default)]
+    pub deletion: crate::deletion::DeletionConfig,
 }
 
 impl Default for CallConfig {
@@ -106,6 +109,7 @@ impl Default for CallConfig {
             numt_fraction: 0.2,
             numt_max_af: 0.1,
             indel_stack_window: 3,
+            deletion: crate::deletion::DeletionConfig::default(),
         }
     }
 }
@@ -272,6 +276,46 @@ pub struct CallSet {
     pub targets: Vec<TargetResult>,
     /// One overview per clone.
     pub summaries: Vec<SampleSummary>,
+    /// Large deletions: every event called in any clone, and the common deletion,
+    /// quantified in every clone (grouped by event, clones in order).
+    #[serde(default)]
+    pub deletions: Vec<crate::deletion::DeletionCall>,
+}
+
+/// Call large deletions in every clone: the union of the events called in any clone,
+/// plus the common deletion, quantified in every clone.
+fn call_all_deletions(
+    samples: &[(&str, &Counts)],
+    config: &CallConfig,
+) -> Vec<crate::deletion::DeletionCall> {
+    use crate::deletion::{call_deletions, cluster, quantify, DeletionInput};
+    let inputs: Vec<(Vec<u32>, Vec<u32>, Vec<u32>)> = samples
+        .par_iter()
+        .map(|(_, c)| c.deletion_input())
+        .collect();
+    let input_of = |i: usize| DeletionInput {
+        evidence: samples[i].1.junctions(),
+        read_starts: &inputs[i].0,
+        read_ends: &inputs[i].1,
+        depth: &inputs[i].2,
+    };
+    let dcfg = &config.deletion;
+    let mut spans: BTreeSet<crate::deletion::DeletionSpan> = BTreeSet::new();
+    for (i, (name, _)) in samples.iter().enumerate() {
+        for d in call_deletions(name, &input_of(i), dcfg) {
+            spans.insert(d.span);
+        }
+    }
+    let clusters: Vec<_> = (0..samples.len())
+        .map(|i| cluster(samples[i].1.junctions(), dcfg))
+        .collect();
+    let mut out = Vec::new();
+    for span in spans {
+        for (i, (name, _)) in samples.iter().enumerate() {
+            out.push(quantify(name, span, &input_of(i), dcfg, &clusters[i]));
+        }
+    }
+    out
 }
 
 /// Candidate variant before evaluation.
@@ -334,6 +378,7 @@ pub fn call_with(
         v.qual = v.calls.iter().map(|c| c.qual).fold(0.0, f64::max);
     }
     let targets = target_results(&variants, samples, catalogue, config);
+    let deletions = call_all_deletions(samples, config);
     let summaries = samples
         .iter()
         .enumerate()
@@ -347,6 +392,7 @@ pub fn call_with(
         variants,
         targets,
         summaries,
+        deletions,
     })
 }
 
@@ -380,7 +426,7 @@ fn collect_candidates(
 ) -> Vec<Candidate> {
     let mut set: BTreeSet<Candidate> = BTreeSet::new();
     let r = rcrs();
-    for i in 0..MT_LENGTH as usize {
+    for (i, &ref_base) in r.iter().enumerate() {
         if i + 1 == RCRS_N_POSITION.get() as usize {
             continue;
         }
@@ -396,7 +442,7 @@ fn collect_candidates(
                 .max_by_key(|a| (s.allele(*a), std::cmp::Reverse(*a as u8)));
             for a in Allele::BASES {
                 let b = a.as_char() as u8;
-                if b == r[i] {
+                if b == ref_base {
                     continue;
                 }
                 let x = s.allele(a);
@@ -741,10 +787,11 @@ pub const CALL_FILES: &[&str] = &[
     "calls.vcf.gz.tbi",
     "calls.tsv",
     "targets.tsv",
+    "deletions.tsv",
     "calls.json",
 ];
 
-/// Write `calls.vcf.gz` (+ `.tbi`), `calls.tsv`, `targets.tsv` and `calls.json` into
+/// Write `calls.vcf.gz` (+ `.tbi`), `calls.tsv`, `targets.tsv`, `deletions.tsv` and `calls.json` into
 /// `dir`, each atomically.
 pub fn write_outputs(dir: &std::path::Path, report: &CallReport) -> Result<()> {
     use crate::output::write_atomic;
@@ -761,6 +808,10 @@ pub fn write_outputs(dir: &std::path::Path, report: &CallReport) -> Result<()> {
     write_atomic(
         &dir.join("targets.tsv"),
         table::targets_tsv(&report.calls).as_bytes(),
+    )?;
+    write_atomic(
+        &dir.join("deletions.tsv"),
+        table::deletions_tsv(&report.calls).as_bytes(),
     )?;
     let json = serde_json::to_vec_pretty(report)
         .map_err(|e| Error::Config(format!("cannot serialise calls: {e}")))?;

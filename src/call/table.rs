@@ -145,3 +145,62 @@ pub fn targets_tsv(set: &CallSet) -> String {
     }
     out
 }
+
+/// Columns of `deletions.tsv`.
+pub const DELETION_COLUMNS: &[&str] = &[
+    "clone",
+    "name",
+    "start",
+    "end",
+    "length",
+    "repeat",
+    "called",
+    "target",
+    "junction_reads",
+    "split_reads",
+    "clipped_reads",
+    "junction_fwd",
+    "junction_rev",
+    "spanning_left",
+    "spanning_right",
+    "discordant_pairs",
+    "coverage_ratio",
+    "af",
+    "af_lo",
+    "af_hi",
+    "upper_bound",
+];
+
+/// Render `deletions.tsv` (one row per clone × large-deletion event).
+pub fn deletions_tsv(set: &CallSet) -> String {
+    let mut out = DELETION_COLUMNS.join("\t");
+    out.push('\n');
+    for d in &set.deletions {
+        let _ = writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            d.sample,
+            d.name,
+            d.span.start,
+            d.span.end,
+            d.length,
+            d.repeat,
+            if d.called { "yes" } else { "no" },
+            if d.target { "yes" } else { "no" },
+            d.junction_reads,
+            d.split_reads,
+            d.clipped_reads,
+            d.junction_fwd,
+            d.junction_rev,
+            d.spanning_left,
+            d.spanning_right,
+            d.discordant_pairs,
+            d.coverage_ratio,
+            f6(d.af),
+            f6(d.af_ci.lo),
+            f6(d.af_ci.hi),
+            f6(d.upper_bound),
+        );
+    }
+    out
+}

@@ -83,6 +83,7 @@ pub fn render(set: &CallSet, contig: &str, command_line: &str) -> String {
         "##mitosieveGenotypes=\"GT 1/1 (homoplasmic) when AF >= {} or no other allele is a significant heteroplasmy; 0/1 heteroplasmic; 0/0 not called\"",
         set.config.homoplasmy_af
     );
+    let _ = writeln!(out, "##ALT=<ID=DEL,Description=\"Deletion relative to rCRS (large deletion from split/clipped reads)\">");
     for (id, d) in FILTERS {
         let _ = writeln!(out, "##FILTER=<ID={id},Description=\"{d}\">");
     }
@@ -113,6 +114,30 @@ pub fn render(set: &CallSet, contig: &str, command_line: &str) -> String {
             "1",
             "Integer",
             "Clones with a passing homoplasmic call",
+        ),
+        (
+            "SVTYPE",
+            "1",
+            "String",
+            "Type of structural variant (DEL: large deletion)",
+        ),
+        (
+            "END",
+            "1",
+            "Integer",
+            "Last deleted position of a large deletion",
+        ),
+        (
+            "SVLEN",
+            "1",
+            "Integer",
+            "Length of a large deletion (negative)",
+        ),
+        (
+            "REPEAT",
+            "1",
+            "Integer",
+            "Length of the flanking direct repeat: the deletion may move this far right",
         ),
     ];
     for (id, n, t, d) in info {
@@ -195,6 +220,18 @@ pub fn render(set: &CallSet, contig: &str, command_line: &str) -> String {
             "String",
             "Sample filter: PASS or the codes that failed".to_string(),
         ),
+        (
+            "JR",
+            "1",
+            "Integer",
+            "Large deletion: reads across the junction (split + clipped)".to_string(),
+        ),
+        (
+            "SR",
+            "2",
+            "Integer",
+            "Large deletion: reads spanning the left and right breakpoint intact".to_string(),
+        ),
     ];
     for (id, n, t, d) in format {
         let _ = writeln!(
@@ -208,10 +245,69 @@ pub fn render(set: &CallSet, contig: &str, command_line: &str) -> String {
         out.push_str(s);
     }
     out.push('\n');
-    for v in &set.variants {
-        record(&mut out, v, contig);
+    // SNVs/indels and large deletions, merged in position order.
+    let n = set.samples.len().max(1);
+    let dels: Vec<&[crate::deletion::DeletionCall]> = set.deletions.chunks(n).collect();
+    let (mut i, mut j) = (0, 0);
+    while i < set.variants.len() || j < dels.len() {
+        let vpos = set.variants.get(i).map_or(u32::MAX, |v| v.pos.get());
+        let dpos = dels.get(j).map_or(u32::MAX, |d| d[0].span.start - 1);
+        if vpos <= dpos {
+            record(&mut out, &set.variants[i], contig);
+            i += 1;
+        } else {
+            deletion_record(&mut out, dels[j], contig, set.config.homoplasmy_af);
+            j += 1;
+        }
     }
     out
+}
+
+fn deletion_record(
+    out: &mut String,
+    calls: &[crate::deletion::DeletionCall],
+    contig: &str,
+    hom: f64,
+) {
+    let Some(first) = calls.first() else { return };
+    let span = first.span;
+    let anchor = span.start.saturating_sub(1).max(1);
+    let ref_base = crate::reference::rcrs()[(anchor - 1) as usize] as char;
+    let called: Vec<bool> = calls.iter().map(|c| c.called).collect();
+    let filter = if called.iter().any(|&c| c) {
+        "PASS"
+    } else {
+        "not_detected"
+    };
+    let nhet = calls.iter().filter(|c| c.called && c.af < hom).count();
+    let nhom = calls.iter().filter(|c| c.called && c.af >= hom).count();
+    let _ = write!(
+        out,
+        "{contig}\t{anchor}\t.\t{ref_base}\t<DEL>\t.\t{filter}\tSVTYPE=DEL;END={};SVLEN=-{};REPEAT={};HGVS={};LOCUS=large_deletion;NHET={nhet};NHOM={nhom}\tGT:JR:SR:AF:AFLO:AFHI:UB:FT",
+        span.end,
+        span.len(),
+        first.repeat,
+        first.name,
+    );
+    for c in calls {
+        let gt = match (c.called, c.af >= hom) {
+            (false, _) => "0/0",
+            (true, false) => "0/1",
+            (true, true) => "1/1",
+        };
+        let _ = write!(
+            out,
+            "\t{gt}:{}:{},{}:{}:{}:{}:{}:PASS",
+            c.junction_reads,
+            c.spanning_left,
+            c.spanning_right,
+            fmt_f(c.af),
+            fmt_f(c.af_ci.lo),
+            fmt_f(c.af_ci.hi),
+            fmt_f(c.upper_bound)
+        );
+    }
+    out.push('\n');
 }
 
 fn record(out: &mut String, v: &Variant, contig: &str) {

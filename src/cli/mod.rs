@@ -8,9 +8,11 @@ use std::process::ExitCode;
 mod call;
 mod common;
 mod count;
+mod plan;
 mod progress;
 mod run;
 mod select;
+mod simulate;
 
 /// Exit code for a run that failed on its input or environment.
 const EXIT_RUNTIME: u8 = 1;
@@ -32,9 +34,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     Count(count::Args),
+    Simulate(simulate::Args),
     Call(call::Args),
     Select(select::Args),
     Run(run::Args),
+    Plan(plan::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -81,9 +85,11 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Count(args) => count::run(args),
+        Command::Simulate(args) => simulate::run(args),
         Command::Call(args) => call::run(args),
         Command::Select(args) => select::run(args),
         Command::Run(args) => run::run(args),
+        Command::Plan(args) => plan::run(args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "mitosieve", &mut std::io::stdout());

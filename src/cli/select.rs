@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 ///
 /// Reads the calls of a run (calls.json, or the directory `mitosieve call` wrote) and a
 /// policy (TOML; defaults: every confirmed pathogenic target below 5%, deletions below
-/// 1%, mean depth 100x, 95% breadth, homoplasmies matching the donor). Writes
+/// 1%, mean depth 50x, 95% breadth, homoplasmies matching the donor). Writes
 /// selection.tsv, selection.json, policy.resolved.toml, report.html and MultiQC files.
 ///
 /// Example:

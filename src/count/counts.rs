@@ -78,6 +78,10 @@ pub struct SiteCounts {
     pub qsum: [[u64; 5]; 2],
     /// Counted observations from reads whose mate maps to another contig (both strands).
     pub mate_other_contig: u32,
+    /// Counted reads whose alignment starts here (for reads spanning a breakpoint).
+    pub read_starts: u32,
+    /// Counted reads whose alignment ends here (last aligned base).
+    pub read_ends: u32,
 }
 
 impl SiteCounts {
@@ -128,6 +132,8 @@ impl SiteCounts {
             }
         }
         self.mate_other_contig += o.mate_other_contig;
+        self.read_starts += o.read_starts;
+        self.read_ends += o.read_ends;
     }
 }
 
@@ -171,6 +177,7 @@ pub type IndelMap = HashMap<(u32, IndelKey), [u32; 2]>;
 pub struct Counts {
     sites: Vec<SiteCounts>,
     indels: IndelMap,
+    junctions: crate::deletion::JunctionEvidence,
 }
 
 impl Default for Counts {
@@ -185,12 +192,40 @@ impl Counts {
         Counts {
             sites: vec![SiteCounts::default(); MT_LENGTH as usize],
             indels: IndelMap::new(),
+            junctions: Default::default(),
         }
     }
 
     /// Counts from their parts (the sites must be 16,569 long).
-    pub fn from_parts(sites: Vec<SiteCounts>, indels: IndelMap) -> Option<Self> {
-        (sites.len() == MT_LENGTH as usize).then_some(Counts { sites, indels })
+    pub fn from_parts(
+        sites: Vec<SiteCounts>,
+        indels: IndelMap,
+        junctions: crate::deletion::JunctionEvidence,
+    ) -> Option<Self> {
+        (sites.len() == MT_LENGTH as usize).then_some(Counts {
+            sites,
+            indels,
+            junctions,
+        })
+    }
+
+    /// Junction evidence for large deletions.
+    pub fn junctions(&self) -> &crate::deletion::JunctionEvidence {
+        &self.junctions
+    }
+
+    /// Add junction evidence.
+    pub fn add_junctions(&mut self, j: crate::deletion::JunctionEvidence) {
+        self.junctions.merge(j);
+    }
+
+    /// What deletion calling needs from these counts.
+    pub fn deletion_input(&self) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+        (
+            self.sites.iter().map(|s| s.read_starts).collect(),
+            self.sites.iter().map(|s| s.read_ends).collect(),
+            self.depths(),
+        )
     }
 
     /// Counts at a position.
@@ -265,6 +300,7 @@ impl Counts {
         for ((a, k), c) in &other.indels {
             self.add_indel(*a, k.clone(), *c);
         }
+        self.junctions.merge(other.junctions.clone());
     }
 
     /// The sites and the indel map, mutably at once (for sinks).

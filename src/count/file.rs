@@ -52,6 +52,8 @@ pub const COLUMNS: &[&str] = &[
     "bq_N_fwd",
     "bq_N_rev",
     "mate_other_contig",
+    "read_starts",
+    "read_ends",
     "indels",
 ];
 
@@ -113,6 +115,10 @@ pub fn render(header: &CountsHeader, counts: &Counts) -> String {
         header.reference_md5
     );
     let _ = writeln!(out, "##settings={settings}");
+    for l in counts.junctions().header_lines() {
+        out.push_str(&l);
+        out.push('\n');
+    }
     out.push('#');
     out.push_str(&COLUMNS.join("\t"));
     out.push('\n');
@@ -134,7 +140,11 @@ pub fn render(header: &CountsHeader, counts: &Counts) -> String {
         for a in 0..5 {
             let _ = write!(out, "\t{}\t{}", s.qsum[FWD][a], s.qsum[REV][a]);
         }
-        let _ = write!(out, "\t{}\t", s.mate_other_contig);
+        let _ = write!(
+            out,
+            "\t{}\t{}\t{}\t",
+            s.mate_other_contig, s.read_starts, s.read_ends
+        );
         let events = &by_anchor[i];
         if events.is_empty() {
             out.push('.');
@@ -188,6 +198,7 @@ fn parse(path: &Path, reader: Box<dyn BufRead>) -> Result<CountsFile> {
     let mut meta: Vec<(String, String)> = Vec::new();
     let mut sites = vec![SiteCounts::default(); MT_LENGTH as usize];
     let mut indels = IndelMap::new();
+    let mut junctions = crate::deletion::JunctionEvidence::default();
     let mut header_seen = false;
     let mut rows = 0usize;
     for (ln, line) in reader.lines().enumerate() {
@@ -209,7 +220,9 @@ fn parse(path: &Path, reader: Box<dyn BufRead>) -> Result<CountsFile> {
             let (k, v) = m
                 .split_once('=')
                 .ok_or_else(|| perr(ln, format!("malformed header line '{line}'")))?;
-            meta.push((k.to_string(), v.to_string()));
+            if !junctions.parse_header_line(k, v).map_err(|e| perr(ln, e))? {
+                meta.push((k.to_string(), v.to_string()));
+            }
             continue;
         }
         if let Some(h) = line.strip_prefix('#') {
@@ -283,8 +296,10 @@ fn parse(path: &Path, reader: Box<dyn BufRead>) -> Result<CountsFile> {
             s.qsum[REV][a] = num(20 + 2 * a)?;
         }
         s.mate_other_contig = small(29)?;
-        if f[30] != "." {
-            for ev in f[30].split(',') {
+        s.read_starts = small(30)?;
+        s.read_ends = small(31)?;
+        if f[32] != "." {
+            for ev in f[32].split(',') {
                 let mut parts = ev.rsplitn(3, ':');
                 let (rev, fwd, key) = (parts.next(), parts.next(), parts.next());
                 let (Some(rev), Some(fwd), Some(key)) = (rev, fwd, key) else {
@@ -346,7 +361,7 @@ fn parse(path: &Path, reader: Box<dyn BufRead>) -> Result<CountsFile> {
         reference_md5,
         settings,
     };
-    let counts = Counts::from_parts(sites, indels).expect("16569 sites");
+    let counts = Counts::from_parts(sites, indels, junctions).expect("16569 sites");
     Ok(CountsFile { header, counts })
 }
 
@@ -377,9 +392,22 @@ mod tests {
             sites[16568].n[REV][5] = 3;
             sites[100].n[REV][LOWQ] = 2;
             sites[100].mate_other_contig = 1;
+            sites[100].read_starts = 4;
+            sites[250].read_ends = 4;
         }
         counts.add_indel(99, IndelKey::Ins(b"CA".to_vec()), [2, 1]);
         counts.add_indel(99, IndelKey::Del(4), [0, 5]);
+        let mut j = crate::deletion::JunctionEvidence::default();
+        j.add_junction(
+            crate::deletion::JunctionKey {
+                left: 8468,
+                right: 13446,
+                kind: crate::deletion::JunctionKind::Split,
+            },
+            0,
+            3,
+        );
+        counts.add_junctions(j);
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c1.counts.tsv.gz");
         write(&p, &header(), &counts).unwrap();

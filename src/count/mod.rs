@@ -393,6 +393,7 @@ fn merge(outputs: Vec<UnitOutput>, min_bq: u8) -> Merged {
             entry
                 .0
                 .add_block(acc.offset as usize, &acc.rows, acc.indels);
+            entry.0.add_junctions(acc.junctions);
             entry.1.add(&acc.tally);
         }
         for p in out.outgoing {

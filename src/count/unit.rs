@@ -31,6 +31,7 @@ pub(crate) struct GroupAcc {
     pub rows: Vec<SiteCounts>,
     pub indels: IndelMap,
     pub tally: ReadTally,
+    pub junctions: crate::deletion::JunctionEvidence,
 }
 
 impl GroupAcc {
@@ -161,6 +162,7 @@ struct Stashed {
 
 struct UnitState<'a> {
     cfg: &'a CountConfig,
+    contig: String,
     contig_len: u32,
     start: u32,
     end: u32,
@@ -268,6 +270,15 @@ impl<'a> UnitState<'a> {
         acc.tally.mate_other_contig_kept += u64::from(mate_other_contig);
         let v = view(rec);
         let flags = rec.flags();
+        // Evidence for large deletions, in the same pass: read starts and ends (reads
+        // spanning a breakpoint intact), split/clipped reads and discordant pairs.
+        let end = v.ref_end().min(self.contig_len);
+        if end > v.pos && flags & (FLAG_SECONDARY | FLAG_SUPPLEMENTARY) == 0 {
+            acc.ensure(end);
+            acc.rows[(v.pos - acc.offset) as usize].read_starts += 1;
+            acc.rows[(end - 1 - acc.offset) as usize].read_ends += 1;
+            acc.junctions.observe_record(rec, &self.contig);
+        }
         let pairable = self.cfg.overlaps == OverlapMode::Fragment
             && flags & FLAG_PAIRED != 0
             && flags & (FLAG_MATE_UNMAPPED | FLAG_SECONDARY | FLAG_SUPPLEMENTARY) == 0
@@ -376,6 +387,7 @@ pub(crate) fn run_unit(
     let mut reader = AlignmentReader::open(info, start, end, decompress_threads)?;
     let mut st = UnitState {
         cfg,
+        contig: info.contig.clone(),
         contig_len,
         start,
         end,

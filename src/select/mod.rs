@@ -109,6 +109,35 @@ pub struct CloneVerdict {
     pub other_heteroplasmies: usize,
     /// Homoplasmic differences from the donor profile (`+m.73A>G` extra, `-m.263A>G` missing).
     pub identity_differences: Vec<String>,
+    /// Large deletions (every event of the run and the common deletion) against the
+    /// deletion maximum.
+    #[serde(default)]
+    pub deletions: Vec<DeletionLoad>,
+}
+
+/// The load of one large deletion in one clone, against the policy maximum.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeletionLoad {
+    /// Deletion name (`m.8470_13446del`).
+    pub name: String,
+    /// Deletion heteroplasmy.
+    pub af: f64,
+    /// Interval lower bound.
+    pub af_lo: f64,
+    /// Interval upper bound.
+    pub af_hi: f64,
+    /// One-sided upper bound.
+    pub upper_bound: f64,
+    /// Policy maximum.
+    pub max_load: f64,
+    /// Junction reads.
+    pub junction_reads: u32,
+    /// Whether the caller called it in this clone.
+    pub called: bool,
+    /// What it implies for the verdict.
+    pub verdict: Verdict,
+    /// For an inconclusive deletion: reads across the breakpoints that would settle it.
+    pub depth_needed: Option<u64>,
 }
 
 /// The result of [`select`].
@@ -282,6 +311,75 @@ pub fn select(
             inconclusive.push("no target was screened (check the policy's targets.include)".into());
         }
 
+        // Large deletions.
+        let dmax = policy.deletions.max_load;
+        let mut dloads = Vec::new();
+        for d in set.deletions.iter().filter(|d| d.sample == *sample) {
+            let n = (f64::from(d.junction_reads)
+                + (f64::from(d.spanning_left) + f64::from(d.spanning_right)) / 2.0)
+                .round() as u64;
+            let (verdict, depth_needed) = if d.called && d.af > dmax {
+                (Verdict::Fail, None)
+            } else if d.upper_bound < dmax {
+                (Verdict::Pass, None)
+            } else {
+                let f = if d.called { d.af } else { 0.0 };
+                (
+                    Verdict::Inconclusive,
+                    depth_to_bound_below(f.min(dmax * 0.999), dmax, conf),
+                )
+            };
+            match verdict {
+                Verdict::Fail => fails.push(format!(
+                    "deletion {} at {} ({conf_txt} CI {}–{}, {} junction reads) exceeds the maximum {}",
+                    d.name,
+                    percent(d.af),
+                    percent(d.af_ci.lo),
+                    percent(d.af_ci.hi),
+                    d.junction_reads,
+                    percent(dmax)
+                )),
+                Verdict::Inconclusive => inconclusive.push(format!(
+                    "deletion {} at {} with upper bound {} straddles the maximum {} ({n} reads across its breakpoints){}",
+                    d.name,
+                    percent(d.af),
+                    percent(d.upper_bound),
+                    percent(dmax),
+                    match depth_needed {
+                        Some(x) => format!("; about {x} reads across the breakpoints would settle it"),
+                        None => String::new(),
+                    }
+                )),
+                Verdict::Pass => {}
+            }
+            dloads.push(DeletionLoad {
+                name: d.name.clone(),
+                af: d.af,
+                af_lo: d.af_ci.lo,
+                af_hi: d.af_ci.hi,
+                upper_bound: d.upper_bound,
+                max_load: dmax,
+                junction_reads: d.junction_reads,
+                called: d.called,
+                verdict,
+                depth_needed,
+            });
+        }
+        if !dloads.is_empty() && dloads.iter().all(|d| d.verdict == Verdict::Pass) {
+            let worst = dloads
+                .iter()
+                .max_by(|a, b| a.upper_bound.total_cmp(&b.upper_bound));
+            if let Some(w) = worst {
+                notes.push(format!(
+                    "deletions: {} event(s) below {} at {conf_txt} (highest bound: {} < {})",
+                    dloads.len(),
+                    percent(dmax),
+                    w.name,
+                    percent(w.upper_bound)
+                ));
+            }
+        }
+
         // Coverage.
         let cov = &policy.coverage;
         if summary.mean_depth < cov.min_mean_depth {
@@ -400,6 +498,7 @@ pub fn select(
             breadth: summary.breadth,
             other_heteroplasmies: other_het,
             identity_differences: differences,
+            deletions: dloads,
         });
     }
     // Rank PASS clones.

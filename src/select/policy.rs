@@ -11,7 +11,7 @@
 //! [deletions]
 //! max_load = 0.01              # maximum large-deletion heteroplasmy
 //! [coverage]
-//! min_mean_depth = 100         # usable reads per position, averaged over the genome
+//! min_mean_depth = 50          # usable reads per position, averaged over the genome
 //! min_breadth = 0.95           # share of positions with at least the caller's --min-depth
 //! [identity]
 //! check = true                 # compare homoplasmies with the donor profile
@@ -119,7 +119,7 @@ impl Default for Policy {
             },
             deletions: DeletionPolicy { max_load: 0.01 },
             coverage: CoveragePolicy {
-                min_mean_depth: 100.0,
+                min_mean_depth: 50.0,
                 min_breadth: 0.95,
             },
             identity: IdentityPolicy {

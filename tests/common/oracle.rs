@@ -165,6 +165,18 @@ pub fn expand(rec: &Record, contig_len: u32) -> ReadObs {
     r
 }
 
+/// Start and last aligned reference base (zero-based, clipped to the contig) of a
+/// primary alignment that covers at least one reference base; `None` for secondary and
+/// supplementary records.
+pub fn primary_span(rec: &Record, contig_len: u32) -> Option<(u32, u32)> {
+    if rec.flags() & (0x100 | 0x800) != 0 {
+        return None;
+    }
+    let start = rec.pos();
+    let end = rec.cigar().end_pos().min(i64::from(contig_len));
+    (end > start).then(|| (start as u32, (end - 1) as u32))
+}
+
 /// The indel event that follows CIGAR operation `k` (htslib's look-ahead), with
 /// `qpos` the query offset right after operation `k`.
 fn event_after(cigar: &[Cigar], k: usize, seq: &[u8], qpos: usize) -> Option<IndelKey> {
@@ -249,6 +261,13 @@ impl Acc {
         self.indels.entry((anchor, key.clone())).or_insert([0, 0])[strand] += 1;
     }
 
+    /// A counted primary read starting at `start` whose last aligned base is `last`
+    /// (zero-based): the read-start and read-end columns, counted per read in both modes.
+    pub fn read_span(&mut self, start: u32, last: u32) {
+        self.sites[start as usize].read_starts += 1;
+        self.sites[last as usize].read_ends += 1;
+    }
+
     /// A read on its own.
     pub fn single(&mut self, r: &ReadObs) {
         for &(p, a, q) in &r.obs {
@@ -327,7 +346,7 @@ impl Acc {
 
     /// The counts.
     pub fn finish(self) -> Counts {
-        Counts::from_parts(self.sites, self.indels).expect("16569 sites")
+        Counts::from_parts(self.sites, self.indels, Default::default()).expect("16569 sites")
     }
 }
 
@@ -430,6 +449,10 @@ pub fn count_file(path: &Path, reference: Option<&Path>, cfg: &OracleConfig) -> 
         }
         reads += 1;
         let obs = expand(&rec, contig_len);
+        if let Some((start, last)) = primary_span(&rec, contig_len) {
+            ind.read_span(start, last);
+            frag.read_span(start, last);
+        }
         ind.single(&obs);
         match per_name[rec.qname()] {
             1 => {

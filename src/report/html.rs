@@ -1,0 +1,802 @@
+//! Assembly of `report.html`: the page, its CSS and its one small script.
+
+use super::deletions_of;
+use super::plots::{
+    bullet, coverage_plot, deletion_panel, heatmap, target_load_legend, target_load_plot,
+    verdict_class, verdict_icon, CoverageRow, HeatCell, HeatColumn,
+};
+use super::svg::{esc, pct, thousands};
+use crate::call::{CallReport, Genotype, Variant};
+use crate::select::{tally, CloneVerdict, Selection, TargetSet, Verdict};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+macro_rules! w {
+    ($dst:expr, $($arg:tt)*) => {{
+        let _ = write!($dst, $($arg)*);
+    }};
+}
+
+/// Most variant columns the heatmap shows (pathogenic and passing calls first).
+const MAX_HEATMAP_COLUMNS: usize = 120;
+
+/// The Content-Security-Policy of the page: nothing may be fetched, from anywhere.
+/// Inline styles and the inline sorting script are allowed; images only as `data:`.
+pub(crate) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
+/// Render `report.html` for a selection and the calls it was made from: one
+/// self-contained page (inline CSS and SVG, no external resource of any kind).
+///
+/// ```no_run
+/// use mitosieve::select::{select, Policy};
+/// let calls = mitosieve::call::read_report("calls/calls.json".as_ref())?;
+/// let sel = select(&calls, &Policy::default(), None)?;
+/// let html = mitosieve::report::render_html(&sel, &calls);
+/// assert!(html.contains("data-plot=\"heatmap\""));
+/// # Ok::<(), mitosieve::Error>(())
+/// ```
+pub fn render_html(sel: &Selection, calls: &CallReport) -> String {
+    let mut s = String::with_capacity(256 * 1024);
+    let counts = tally(sel);
+    let n = sel.clones.len();
+    let n_pass = counts.get("PASS").copied().unwrap_or(0);
+    let n_inc = counts.get("INCONCLUSIVE").copied().unwrap_or(0);
+    let n_fail = counts.get("FAIL").copied().unwrap_or(0);
+    w!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n\
+         <meta name=\"generator\" content=\"mitosieve {}\">\n\
+         <title>mitosieve clone selection: {} clone{}, {} PASS</title>\n<style>{}</style>\n</head>\n<body>\n",
+        CSP,
+        esc(&sel.mitosieve_version),
+        n,
+        if n == 1 { "" } else { "s" },
+        n_pass,
+        CSS
+    );
+    masthead(&mut s, sel, calls, [n_pass, n_inc, n_fail]);
+    s.push_str(
+        "<nav class=\"toc wrap\" aria-label=\"sections\"><a href=\"#verdicts\">Verdicts</a><a href=\"#targets\">Target load</a><a href=\"#coverage\">Coverage</a><a href=\"#heteroplasmy\">Heteroplasmies</a><a href=\"#deletions\">Deletions</a><a href=\"#policy\">Policy &amp; provenance</a></nav>\n<main class=\"wrap\">\n",
+    );
+    verdict_section(&mut s, sel);
+    target_section(&mut s, sel);
+    coverage_section(&mut s, sel, calls);
+    heatmap_section(&mut s, sel, calls);
+    deletion_section(&mut s, sel, calls);
+    policy_section(&mut s, sel, calls);
+    w!(
+        s,
+        "</main>\n<footer class=\"wrap\">Made by mitosieve {}. This page is self-contained: no external resource, no network request (Content-Security-Policy <code>default-src 'none'</code>). The same numbers are in selection.tsv, selection.json and calls.json.</footer>\n<script>{}</script>\n</body>\n</html>\n",
+        esc(&sel.mitosieve_version),
+        SCRIPT
+    );
+    s
+}
+
+fn verdict_badge(v: Verdict) -> String {
+    format!(
+        "<span class=\"badge {}\">{}{}</span>",
+        verdict_class(v),
+        verdict_icon(v, 15),
+        v.as_str()
+    )
+}
+
+/// Number of screened targets, from the calls and the policy.
+fn screened_targets(sel: &Selection, calls: &CallReport) -> usize {
+    let names: BTreeSet<&str> = calls
+        .calls
+        .targets
+        .iter()
+        .map(|t| t.target.as_str())
+        .filter(|t| sel.policy.includes(t))
+        .collect();
+    names.len()
+}
+
+fn masthead(s: &mut String, sel: &Selection, calls: &CallReport, [p, i, f]: [usize; 3]) {
+    let n = sel.clones.len();
+    let targets = screened_targets(sel, calls);
+    let which = match &sel.policy.targets.include {
+        TargetSet::All(_) => "pathogenic targets of the catalogue",
+        TargetSet::List(_) => "listed pathogenic targets",
+    };
+    let per = if sel.policy.targets.max_load_for.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (own maximum for {})",
+            sel.policy.targets.max_load_for.len()
+        )
+    };
+    w!(
+        s,
+        "<header class=\"masthead\"><div class=\"wrap\">\
+         <div class=\"kicker\">mitosieve {} · mtDNA heteroplasmy screen of stem-cell clones</div>\
+         <h1>Clone selection report</h1>\
+         <p class=\"lede\">{} clone{} screened for {} {} at {:.0}% confidence; maximum load {}{}, \
+         large deletions below {}, mean usable depth at least {}x over {} of the genome.</p>\
+         <div class=\"tiles\">",
+        esc(&sel.mitosieve_version),
+        n,
+        if n == 1 { "" } else { "s" },
+        targets,
+        which,
+        sel.confidence * 100.0,
+        pct(sel.policy.targets.max_load),
+        per,
+        pct(sel.policy.deletions.max_load),
+        thousands(sel.policy.coverage.min_mean_depth.round() as u64),
+        pct(sel.policy.coverage.min_breadth)
+    );
+    w!(
+        s,
+        "<div class=\"tile\" data-count=\"clones\"><span class=\"num\">{n}</span><span class=\"lbl\">clones</span></div>"
+    );
+    for (v, k) in [
+        (Verdict::Pass, p),
+        (Verdict::Inconclusive, i),
+        (Verdict::Fail, f),
+    ] {
+        w!(
+            s,
+            "<div class=\"tile t-{}\" data-count=\"{}\">{}<span class=\"num\">{k}</span><span class=\"lbl\">{}</span></div>",
+            verdict_class(v),
+            v.as_str(),
+            verdict_icon(v, 22),
+            v.as_str()
+        );
+    }
+    s.push_str("</div>");
+    let mut ranked: Vec<&CloneVerdict> = sel.clones.iter().filter(|c| c.rank.is_some()).collect();
+    ranked.sort_by_key(|c| c.rank);
+    if ranked.is_empty() {
+        let more = if i > 0 {
+            format!(
+                " {i} INCONCLUSIVE clone{} may pass with more data (see the reasons).",
+                if i == 1 { "" } else { "s" }
+            )
+        } else {
+            String::new()
+        };
+        w!(
+            s,
+            "<p class=\"best\">No clone passed: none may be expanded on this evidence.{more}</p>"
+        );
+    } else {
+        s.push_str("<p class=\"best\">Ranked for expansion: ");
+        for (k, c) in ranked.iter().take(8).enumerate() {
+            if k > 0 {
+                s.push_str(" · ");
+            }
+            w!(
+                s,
+                "<b>{}.</b>&nbsp;<span class=\"cname\">{}</span>",
+                c.rank.unwrap_or(0),
+                esc(&c.clone)
+            );
+        }
+        if ranked.len() > 8 {
+            w!(s, " · and {} more", ranked.len() - 8);
+        }
+        s.push_str("</p>");
+    }
+    s.push_str("</div></header>\n");
+}
+
+fn verdict_order(v: Verdict) -> u8 {
+    match v {
+        Verdict::Pass => 0,
+        Verdict::Inconclusive => 1,
+        Verdict::Fail => 2,
+    }
+}
+
+/// Whether a reason is a note (what held) rather than what decided a FAIL or an
+/// INCONCLUSIVE, from the wording of [`crate::select::select`]'s notes. Only styling
+/// depends on it: a note shown as decisive is merely bold.
+fn is_note(reason: &str) -> bool {
+    const NOTES: &[&str] = &[
+        "all ",
+        "coverage:",
+        "identity: homoplasmies match",
+        "deletions:",
+        "warning:",
+    ];
+    NOTES.iter().any(|p| reason.starts_with(p)) || reason.contains("other passing heteroplasm")
+}
+
+fn verdict_section(s: &mut String, sel: &Selection) {
+    w!(
+        s,
+        "<section id=\"verdicts\"><h2><span class=\"n\">1</span>Verdicts</h2>\
+         <p class=\"sub\">PASS: the {conf:.0}% upper bound of every screened target is below its maximum and every QC rule holds. \
+         FAIL: a load exceeds its maximum or a rule fails. INCONCLUSIVE: an interval straddles a maximum. \
+         PASS clones are ranked by their highest target upper bound, then by the number of other heteroplasmies, then by depth. \
+         Click a column heading to sort.</p>\
+         <div class=\"tablewrap\"><table class=\"verdicts sortable\" data-plot=\"verdict-table\"><thead><tr>\
+         <th data-sort=\"text\" scope=\"col\">Clone</th><th data-sort=\"num\" scope=\"col\">Verdict</th>\
+         <th data-sort=\"num\" scope=\"col\" class=\"r\">Rank</th><th data-sort=\"num\" scope=\"col\" class=\"r\">Mean depth</th>\
+         <th data-sort=\"num\" scope=\"col\" class=\"r\">Breadth</th><th data-sort=\"num\" scope=\"col\">Worst target (upper bound)</th>\
+         <th scope=\"col\">Reasons</th></tr></thead><tbody>",
+        conf = sel.confidence * 100.0
+    );
+    for c in &sel.clones {
+        let worst = c
+            .worst_target
+            .as_ref()
+            .and_then(|w| c.targets.iter().find(|t| &t.target == w));
+        w!(
+            s,
+            "<tr class=\"v-{}\" data-clone=\"{}\"><td data-v=\"{}\"><span class=\"cname\">{}</span></td>\
+             <td data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td>\
+             <td class=\"num\" data-v=\"{:.3}\">{}x</td><td class=\"num\" data-v=\"{:.6}\">{:.1}%</td>",
+            verdict_class(c.verdict),
+            esc(&c.clone),
+            esc(&c.clone),
+            esc(&c.clone),
+            verdict_order(c.verdict),
+            verdict_badge(c.verdict),
+            c.rank.map_or(1e9, |r| r as f64),
+            c.rank.map_or_else(|| "–".to_string(), |r| r.to_string()),
+            c.mean_depth,
+            thousands(c.mean_depth.round() as u64),
+            c.breadth,
+            c.breadth * 100.0
+        );
+        match (&c.worst_target, worst) {
+            (Some(name), Some(t)) => w!(
+                s,
+                "<td class=\"worst\" data-v=\"{:.8}\"><span class=\"t\">{}</span> <span class=\"ub\">{}</span> <span class=\"max\">/ max {}</span><br>{}</td>",
+                c.max_target_upper_bound,
+                esc(name),
+                pct(t.upper_bound),
+                pct(t.max_load),
+                bullet(t.upper_bound, t.max_load, t.verdict)
+            ),
+            (Some(name), None) => w!(
+                s,
+                "<td class=\"worst\" data-v=\"{:.8}\"><span class=\"t\">{}</span> <span class=\"ub\">{}</span></td>",
+                c.max_target_upper_bound,
+                esc(name),
+                pct(c.max_target_upper_bound)
+            ),
+            (None, _) => s.push_str("<td class=\"worst\" data-v=\"-1\">–</td>"),
+        }
+        s.push_str("<td><ul class=\"reasons\">");
+        for r in &c.reasons {
+            let class = if c.verdict != Verdict::Pass && !is_note(r) {
+                "decisive"
+            } else {
+                "note"
+            };
+            w!(s, "<li class=\"{class}\">{}</li>", esc(r));
+        }
+        s.push_str("</ul></td></tr>");
+    }
+    s.push_str("</tbody></table></div></section>\n");
+}
+
+fn target_section(s: &mut String, sel: &Selection) {
+    w!(
+        s,
+        "<section id=\"targets\"><h2><span class=\"n\">2</span>Target load per clone</h2>\
+         <p class=\"sub\">For each clone, the screened pathogenic targets that matter: any with reads for the allele, any that decided the verdict, and the one with the highest upper bound. \
+         Point: observed load; whisker: {conf:.0}% interval; bar: one-sided {conf:.0}% upper bound; dashed line and shading: the policy maximum. Log scale; worst target first. \
+         Hover a row for depth and status.</p>{}<div class=\"cards\">",
+        target_load_legend(sel.confidence),
+        conf = sel.confidence * 100.0
+    );
+    for c in &sel.clones {
+        w!(
+            s,
+            "<article class=\"card v-{}\" data-clone=\"{}\"><header><span class=\"cname\">{}</span>{}",
+            verdict_class(c.verdict),
+            esc(&c.clone),
+            esc(&c.clone),
+            verdict_badge(c.verdict)
+        );
+        if let Some(r) = c.rank {
+            w!(s, "<span class=\"rank\">rank {r}</span>");
+        }
+        w!(
+            s,
+            "<span class=\"meta\">{}x · {} other heteroplasmies</span></header><div class=\"plot\">{}</div>",
+            thousands(c.mean_depth.round() as u64),
+            c.other_heteroplasmies,
+            target_load_plot(c, sel.confidence)
+        );
+        for t in c.targets.iter().filter(|t| t.depth_needed.is_some()) {
+            w!(
+                s,
+                "<p class=\"fine\">{}: about {} usable reads would settle it (now {}).</p>",
+                esc(&t.target),
+                thousands(t.depth_needed.unwrap_or(0)),
+                thousands(t.depth as u64)
+            );
+        }
+        for d in c.deletions.iter().filter(|d| d.depth_needed.is_some()) {
+            w!(
+                s,
+                "<p class=\"fine\">{}: about {} reads across the breakpoints would settle it.</p>",
+                esc(&d.name),
+                thousands(d.depth_needed.unwrap_or(0))
+            );
+        }
+        if !c.identity_differences.is_empty() {
+            w!(
+                s,
+                "<p class=\"fine\">Homoplasmic differences from the donor: {}</p>",
+                esc(&c.identity_differences.join(", "))
+            );
+        }
+        s.push_str("</article>");
+    }
+    s.push_str("</div></section>\n");
+}
+
+fn coverage_section(s: &mut String, sel: &Selection, calls: &CallReport) {
+    let by_name: BTreeMap<&str, &crate::call::SampleSummary> = calls
+        .calls
+        .summaries
+        .iter()
+        .map(|x| (x.sample.as_str(), x))
+        .collect();
+    let rows: Vec<CoverageRow> = sel
+        .clones
+        .iter()
+        .map(|c| CoverageRow {
+            clone: &c.clone,
+            verdict: c.verdict,
+            bins: by_name
+                .get(c.clone.as_str())
+                .map_or(&[][..], |x| &x.coverage_bins[..]),
+        })
+        .collect();
+    w!(
+        s,
+        "<section id=\"coverage\"><h2><span class=\"n\">3</span>Coverage along the genome</h2>\
+         <p class=\"sub\">Mean usable depth in 100-bp bins on rCRS, one track per clone on a shared scale, the plate's median as a dashed line. \
+         A large deletion shows as a dip below the median over the deleted genes; the rCRS gene map is underneath.</p>\
+         <div class=\"plot\">{}</div></section>\n",
+        coverage_plot(&rows, Some(sel.policy.coverage.min_mean_depth))
+    );
+}
+
+fn heat_cell(v: &Variant, i: usize) -> Option<HeatCell> {
+    let c = v.calls.get(i)?;
+    Some(HeatCell {
+        af: c.af,
+        lo: c.af_ci.lo,
+        hi: c.af_ci.hi,
+        depth: c.depth,
+        alt: c.alt_count,
+        called: c.genotype.is_variant(),
+        genotype: match c.genotype {
+            Genotype::Het => "heteroplasmic",
+            Genotype::Hom => "homoplasmic",
+            Genotype::Ref => "reference",
+            Genotype::NoCall => "no coverage",
+        },
+        filters: c.filters.clone(),
+    })
+}
+
+fn heatmap_section(s: &mut String, sel: &Selection, calls: &CallReport) {
+    let set = &calls.calls;
+    let index: BTreeMap<&str, usize> = set
+        .samples
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let het: Vec<&Variant> = set
+        .variants
+        .iter()
+        .filter(|v| v.calls.iter().any(|c| c.genotype == Genotype::Het))
+        .collect();
+    // Keep the most important columns when there are too many, then show them by
+    // position.
+    let mut chosen: Vec<usize> = (0..het.len()).collect();
+    if het.len() > MAX_HEATMAP_COLUMNS {
+        chosen.sort_by_key(|&k| {
+            let v = het[k];
+            let passing = v
+                .calls
+                .iter()
+                .any(|c| c.genotype == Genotype::Het && c.filters.is_empty());
+            (v.pathogenic.is_none(), !passing, k)
+        });
+        chosen.truncate(MAX_HEATMAP_COLUMNS);
+        chosen.sort_unstable();
+    }
+    let hidden = het.len() - chosen.len();
+    let cols: Vec<HeatColumn> = chosen
+        .iter()
+        .map(|&k| {
+            let v = het[k];
+            HeatColumn {
+                name: v.name.clone(),
+                locus: v.locus.clone(),
+                pathogenic: v
+                    .pathogenic
+                    .as_ref()
+                    .map(|t| format!("{} ({})", t.disease, t.class)),
+                artefact: v.artefact_site.clone(),
+                cells: sel
+                    .clones
+                    .iter()
+                    .map(|c| {
+                        index
+                            .get(c.clone.as_str())
+                            .and_then(|&i| heat_cell(v, i))
+                            .unwrap_or(HeatCell {
+                                af: 0.0,
+                                lo: 0.0,
+                                hi: 0.0,
+                                depth: 0,
+                                alt: 0,
+                                called: false,
+                                genotype: "no coverage",
+                                filters: vec![],
+                            })
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let rows: Vec<(&str, Verdict)> = sel
+        .clones
+        .iter()
+        .map(|c| (c.clone.as_str(), c.verdict))
+        .collect();
+    w!(
+        s,
+        "<section id=\"heteroplasmy\"><h2><span class=\"n\">4</span>Heteroplasmies across clones</h2>\
+         <p class=\"sub\">Every variant record with a heteroplasmic call in at least one clone ({} of {} records). \
+         Colour: allele fraction (square-root scale); number: the fraction of a called cell; hatched and italic: the call failed a filter; grey: not called in that clone. \
+         A variant seen in one clone only is specific to that clone; one at similar levels in every clone points to the donor or to the method.</p>\
+         <div class=\"plot scroll\">{}</div></section>\n",
+        het.len(),
+        set.variants.len(),
+        heatmap(&rows, &cols, hidden)
+    );
+}
+
+fn deletion_section(s: &mut String, sel: &Selection, calls: &CallReport) {
+    let rows: Vec<(&str, Verdict)> = sel
+        .clones
+        .iter()
+        .map(|c| (c.clone.as_str(), c.verdict))
+        .collect();
+    let dels = deletions_of(sel, calls);
+    w!(
+        s,
+        "<section id=\"deletions\"><h2><span class=\"n\">5</span>Large deletions</h2>\
+         <p class=\"sub\">Large mtDNA deletions (such as the common deletion m.8470_13446del) per clone as arcs over the genome, with their load and interval; policy maximum {}.</p>\
+         <div class=\"plot\">{}</div></section>\n",
+        pct(sel.policy.deletions.max_load),
+        deletion_panel(&rows, dels.as_deref(), sel.policy.deletions.max_load)
+    );
+}
+
+fn pretty_toml<T: serde::Serialize>(v: &T) -> String {
+    toml::to_string_pretty(v)
+        .or_else(|_| serde_json::to_string_pretty(v))
+        .unwrap_or_default()
+}
+
+fn policy_section(s: &mut String, sel: &Selection, calls: &CallReport) {
+    w!(
+        s,
+        "<section id=\"policy\"><h2><span class=\"n\">6</span>Policy, donor and provenance</h2>\
+         <div class=\"two\"><div><h3>Policy used (resolved, defaults filled in)</h3><pre class=\"code\" data-block=\"policy\">{}</pre></div>\
+         <div><h3>Donor profile</h3><p class=\"fine\">{} homoplasmic variant{}; {}.</p><div class=\"chips\">",
+        esc(&sel.policy.to_toml()),
+        sel.donor_profile.len(),
+        if sel.donor_profile.len() == 1 { "" } else { "s" },
+        esc(&sel.donor_source)
+    );
+    let mut profile: Vec<&String> = sel.donor_profile.iter().collect();
+    profile.sort_by_key(|v| {
+        let digits: String = v
+            .trim_start_matches("m.")
+            .chars()
+            .take_while(|c| c.is_ascii_digit())
+            .collect();
+        (digits.parse::<u32>().unwrap_or(u32::MAX), v.as_str())
+    });
+    for v in profile {
+        w!(s, "<span class=\"chip\">{}</span>", esc(v));
+    }
+    if sel.donor_profile.is_empty() {
+        s.push_str("<span class=\"fine\">(empty)</span>");
+    }
+    s.push_str("</div></div></div>");
+    let select_cmd = if sel.command_line.is_empty() {
+        "(not recorded)".to_string()
+    } else if sel.command_line == calls.command_line {
+        format!("{} (same run)", sel.command_line)
+    } else {
+        sel.command_line.clone()
+    };
+    let mut rows: Vec<(&str, String)> = vec![
+        ("mitosieve (selection)", sel.mitosieve_version.clone()),
+        ("mitosieve (calls)", calls.calls.mitosieve_version.clone()),
+        ("call command", calls.command_line.clone()),
+        ("select command", select_cmd),
+        ("target catalogue", calls.calls.catalogue.clone()),
+        ("contig", calls.contig.clone()),
+        ("confidence", format!("{:.0}%", sel.confidence * 100.0)),
+    ];
+    rows.push((
+        "inputs",
+        if calls.inputs.is_empty() {
+            "(not recorded)".into()
+        } else {
+            calls.inputs.join("\n")
+        },
+    ));
+    s.push_str("<h3>Provenance</h3><table class=\"kv\" data-block=\"provenance\"><tbody>");
+    for (k, v) in &rows {
+        w!(
+            s,
+            "<tr><th scope=\"row\">{}</th><td><code>{}</code></td></tr>",
+            k,
+            esc(v)
+        );
+    }
+    s.push_str("</tbody></table><div class=\"two\">");
+    w!(
+        s,
+        "<div><h3>Caller settings</h3><pre class=\"code\" data-block=\"caller-settings\">{}</pre></div>",
+        esc(&pretty_toml(&calls.calls.config))
+    );
+    let counting = match &calls.count_settings {
+        Some(c) => pretty_toml(c),
+        None => "(not recorded: the counts came from files of unknown settings)".into(),
+    };
+    w!(
+        s,
+        "<div><h3>Read and base filters</h3><pre class=\"code\" data-block=\"count-settings\">{}</pre></div></div></section>\n",
+        esc(&counting)
+    );
+}
+
+/// Sort the verdict table by a column (click or Enter on its heading). The table reads
+/// in call order without it.
+const SCRIPT: &str = r#"(function(){var T=document.querySelectorAll("table.sortable");for(var k=0;k<T.length;k++){(function(t){var hs=t.tHead.rows[0].cells;for(var i=0;i<hs.length;i++){(function(th,i){var kind=th.getAttribute("data-sort");if(!kind)return;th.tabIndex=0;th.title="Sort by this column";var go=function(){var b=t.tBodies[0],rows=Array.prototype.slice.call(b.rows),asc=th.getAttribute("aria-sort")!=="ascending";for(var j=0;j<hs.length;j++)hs[j].removeAttribute("aria-sort");th.setAttribute("aria-sort",asc?"ascending":"descending");rows.sort(function(a,c){var x=a.cells[i].getAttribute("data-v"),y=c.cells[i].getAttribute("data-v"),d=kind==="num"?parseFloat(x)-parseFloat(y):x.localeCompare(y);return asc?d:-d});rows.forEach(function(r){b.appendChild(r)})};th.addEventListener("click",go);th.addEventListener("keydown",function(e){if(e.key==="Enter"||e.key===" "){e.preventDefault();go()}})})(hs[i],i)}})(T[k])}})();"#;
+
+const CSS: &str = r#"
+:root{--ink:#1d2433;--muted:#5b6475;--line:#e3e6ec;--bg:#f3f4f7;--pass:#009E73;--inc:#E69F00;--fail:#D55E00;--blue:#0072B2;--pass-bg:#dff2ea;--inc-bg:#fcefd2;--fail-bg:#fbe3d5;--pass-ink:#00513c;--inc-ink:#6b4a00;--fail-ink:#8a3600}
+*{box-sizing:border-box}
+html{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,"Liberation Sans","DejaVu Sans",sans-serif;color:var(--ink);background:var(--bg)}
+.wrap{max-width:1220px;margin:0 auto;padding:0 24px}
+code,pre{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,"Liberation Mono","DejaVu Sans Mono",monospace;font-size:12.5px}
+.masthead{background:#1d2433;color:#fff;padding:26px 0 22px}
+.kicker{font-size:12px;letter-spacing:.08em;text-transform:uppercase;color:#aeb6c6}
+h1{font-size:30px;line-height:1.2;margin:6px 0 8px;font-weight:700;letter-spacing:-.01em}
+.lede{color:#d5dae4;margin:0 0 18px;max-width:62em}
+.tiles{display:flex;gap:12px;flex-wrap:wrap}
+.tile{background:rgba(255,255,255,.07);border-radius:10px;padding:10px 18px 10px 14px;min-width:150px;display:flex;align-items:center;gap:10px;border-left:5px solid #8a93a6}
+.tile .num{font-size:30px;font-weight:700;font-variant-numeric:tabular-nums;line-height:1}
+.tile .lbl{font-size:12px;letter-spacing:.06em;text-transform:uppercase;color:#d5dae4}
+.tile.t-pass{border-left-color:var(--pass)}.tile.t-inc{border-left-color:var(--inc)}.tile.t-fail{border-left-color:var(--fail)}
+.best{margin:16px 0 0;color:#e9edf4}
+.best .cname{font-weight:600}
+nav.toc{display:flex;gap:6px 18px;flex-wrap:wrap;padding-top:14px;padding-bottom:2px;font-size:13.5px}
+nav.toc a{color:var(--blue);text-decoration:none}
+nav.toc a:hover{text-decoration:underline}
+section{background:#fff;border:1px solid var(--line);border-radius:12px;padding:20px 24px 22px;margin:16px 0}
+h2{font-size:20px;line-height:1.3;margin:0 0 4px}
+h2 .n{display:inline-block;min-width:1.6em;color:var(--muted);font-weight:500}
+h3{font-size:14px;margin:16px 0 6px;color:var(--ink)}
+.sub{color:var(--muted);margin:0 0 14px;font-size:13.5px;max-width:78em}
+.fine{color:var(--muted);font-size:12.5px;margin:4px 0}
+.tablewrap{overflow-x:auto}
+table.verdicts{width:100%;border-collapse:collapse;font-size:14px}
+table.verdicts th{text-align:left;font-size:11.5px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);border-bottom:2px solid var(--line);padding:8px 10px;white-space:nowrap;vertical-align:bottom;user-select:none}
+table.verdicts th.r{text-align:right}
+table.verdicts th[data-sort]{cursor:pointer}
+table.verdicts th[aria-sort=ascending]::after{content:" \25B2";font-size:9px}
+table.verdicts th[aria-sort=descending]::after{content:" \25BC";font-size:9px}
+table.verdicts td{padding:10px;border-bottom:1px solid var(--line);vertical-align:top}
+table.verdicts tr.v-pass td:first-child{box-shadow:inset 4px 0 0 var(--pass)}
+table.verdicts tr.v-inc td:first-child{box-shadow:inset 4px 0 0 var(--inc)}
+table.verdicts tr.v-fail td:first-child{box-shadow:inset 4px 0 0 var(--fail)}
+table.verdicts td:first-child{padding-left:14px;min-width:8em;max-width:18em}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.cname{font-weight:650;overflow-wrap:anywhere}
+.badge{display:inline-flex;align-items:center;gap:5px;font-weight:700;font-size:12px;letter-spacing:.04em;padding:2px 9px 2px 4px;border-radius:999px;white-space:nowrap;vertical-align:middle}
+.badge.pass{background:var(--pass-bg);color:var(--pass-ink)}
+.badge.inc{background:var(--inc-bg);color:var(--inc-ink)}
+.badge.fail{background:var(--fail-bg);color:var(--fail-ink)}
+svg.ic{flex:none;display:inline-block;vertical-align:middle}
+.worst{white-space:nowrap;font-size:13px}
+.worst .t{font-weight:600}
+.worst .ub{font-variant-numeric:tabular-nums}
+.worst .max{color:var(--muted)}
+svg.bullet{margin-top:3px}
+ul.reasons{margin:0;padding-left:16px;font-size:13px;color:#3a4253;max-width:46em;min-width:17em}
+ul.reasons li{margin:1px 0;overflow-wrap:break-word}
+ul.reasons li.note{color:var(--muted)}
+ul.reasons li.decisive{color:var(--ink);font-weight:600}
+tr.v-pass ul.reasons li.note{color:#3a4253}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(540px,100%),1fr));gap:14px;margin-top:10px}
+.card{border:1px solid var(--line);border-top:4px solid var(--pass);border-radius:10px;padding:10px 12px 8px;break-inside:avoid;page-break-inside:avoid;min-width:0}
+.card.v-inc{border-top-color:var(--inc)}.card.v-fail{border-top-color:var(--fail)}
+.card header{display:flex;align-items:center;gap:10px;flex-wrap:wrap;margin-bottom:4px}
+.card header .cname{font-size:15px}
+.card .rank{font-size:12px;font-weight:700;color:var(--pass-ink)}
+.card .meta{margin-left:auto;font-size:12px;color:var(--muted)}
+.plot svg{display:block;max-width:100%;height:auto}
+.plot.scroll{overflow-x:auto}
+.plot.scroll svg{max-width:none}
+svg.legend{display:block;max-width:100%;height:auto}
+svg text{font-family:inherit}
+svg .tick{font-size:10.5px;fill:var(--muted)}
+svg .lab{font-size:12px;fill:var(--ink)}
+svg .val{font-size:11.5px;fill:var(--ink);font-variant-numeric:tabular-nums}
+svg .ci{fill:var(--muted)}
+svg .note{font-size:13.5px;fill:var(--muted);font-style:italic}
+svg .thr{font-size:10.5px;fill:var(--fail-ink);font-weight:600}
+svg .gene{font-size:10px;fill:var(--ink)}
+svg .cell{font-size:11px;font-weight:600;font-variant-numeric:tabular-nums}
+svg .path{font-weight:700;fill:var(--fail-ink)}
+svg .locus{fill:var(--muted);font-weight:400;font-size:10px}
+.two{display:grid;grid-template-columns:repeat(auto-fit,minmax(360px,1fr));gap:10px 28px}
+pre.code{background:#f6f7f9;border:1px solid var(--line);border-radius:8px;padding:10px 12px;margin:0;overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere;line-height:1.45}
+.chips{display:flex;flex-wrap:wrap;gap:6px}
+.chip{font:12.5px ui-monospace,"SFMono-Regular",Menlo,Consolas,"DejaVu Sans Mono",monospace;background:#eef2f8;border:1px solid #d6dde8;border-radius:6px;padding:1px 7px}
+table.kv{border-collapse:collapse;font-size:13px;width:100%}
+table.kv th{text-align:left;font-weight:600;color:var(--muted);padding:5px 14px 5px 0;white-space:nowrap;vertical-align:top;width:13em}
+table.kv td{padding:5px 0;border-bottom:1px solid var(--line)}
+table.kv td code{white-space:pre-wrap;overflow-wrap:anywhere}
+footer{color:var(--muted);font-size:12.5px;padding:6px 24px 30px}
+@media (max-width:700px){.cards{grid-template-columns:1fr}.tile{min-width:0}}
+@media print{
+ body{background:#fff;font-size:10.5pt}
+ .wrap{max-width:none;padding:0}
+ .masthead{background:#fff;color:var(--ink);border-bottom:2px solid var(--ink);padding:0 0 10px}
+ .kicker,.lede,.best,.tile .lbl{color:var(--muted)}
+ .tile{background:#fff;border:1px solid var(--line);border-left-width:5px}
+ nav.toc{display:none}
+ section{border:none;border-radius:0;padding:0;margin:18px 0 0}
+ h2{break-after:avoid;page-break-after:avoid}
+ tr,.card,svg{break-inside:avoid;page-break-inside:avoid}
+ .cards{grid-template-columns:repeat(2,minmax(0,1fr))}
+ .plot.scroll{overflow:visible}
+ .plot.scroll svg{max-width:100%}
+ .tablewrap{overflow:visible}
+ table.verdicts{font-size:9pt}
+ table.verdicts th,.worst{white-space:normal}
+ ul.reasons{font-size:8.5pt;min-width:14em}
+ table.verdicts th[data-sort]::after{content:none}
+}
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{self, HOSTILE};
+    use super::*;
+
+    #[test]
+    fn page_has_every_section_plot_and_clone() {
+        let calls = fixture::calls();
+        let sel = fixture::selection(&calls);
+        let h = render_html(&sel, &calls);
+        assert!(h.starts_with("<!DOCTYPE html>"));
+        for p in [
+            "verdict-table",
+            "target-loads",
+            "coverage",
+            "heatmap",
+            "deletions",
+        ] {
+            assert!(h.contains(&format!("data-plot=\"{p}\"")), "{p} missing");
+        }
+        let order: Vec<usize> = [
+            "id=\"verdicts\"",
+            "id=\"targets\"",
+            "id=\"coverage\"",
+            "id=\"heteroplasmy\"",
+            "id=\"deletions\"",
+            "id=\"policy\"",
+        ]
+        .iter()
+        .map(|id| h.find(id).unwrap_or_else(|| panic!("{id}")))
+        .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "sections in order");
+        for name in fixture::names() {
+            let attr = format!("data-clone=\"{}\"", esc(&name));
+            // Table row, target card, its plot, coverage track, heatmap row.
+            assert!(
+                h.matches(&attr).count() >= 5,
+                "{name}: {}",
+                h.matches(&attr).count()
+            );
+        }
+        // Counts in the header.
+        assert!(h.contains("data-count=\"FAIL\""));
+        // The deletion panel: an arc per clone, the called one with its load.
+        assert_eq!(
+            h.matches("<g data-deletion=").count(),
+            3 + 3,
+            "panel + cards"
+        );
+        assert!(h.contains("m.8470_13446del · 30% [27%–33%]"));
+        assert!(!h.contains("deletion detection not run"));
+        // Policy as TOML, provenance.
+        assert!(h.contains("max_load = 0.05"));
+        assert!(h.contains("test-catalogue (unit test)"));
+        assert!(h.contains("m.263A&gt;G"));
+        // The heatmap shows the two heteroplasmic records, not the homoplasmy.
+        assert!(h.contains("data-variant=\"m.3243A&gt;G\""));
+        assert!(h.contains("data-variant=\"m.302A&gt;C\""));
+        assert!(!h.contains("data-variant=\"m.263A&gt;G\""));
+    }
+
+    #[test]
+    fn calls_without_deletion_results_say_so() {
+        let calls = fixture::calls_with(false);
+        let sel = fixture::selection(&calls);
+        assert!(super::super::deletions_of(&sel, &calls).is_none());
+        let h = render_html(&sel, &calls);
+        assert!(h.contains("no large-deletion results in this run (deletion detection not run)"));
+        assert!(!h.contains("<g data-deletion="));
+    }
+
+    #[test]
+    fn deletions_carry_the_selection_verdict() {
+        let calls = fixture::calls();
+        let sel = fixture::selection(&calls);
+        let d = super::super::deletions_of(&sel, &calls).unwrap();
+        assert_eq!(d.len(), 3);
+        let c = d.iter().find(|x| x.clone == "clone_c").unwrap();
+        assert_eq!((c.start, c.end, c.called), (8470, 13446, true));
+        assert_eq!(c.verdict, Verdict::Fail, "30% is above the 1% maximum");
+        let a = d.iter().find(|x| x.clone == "clone_a").unwrap();
+        assert_eq!(a.verdict, Verdict::Inconclusive, "bound 2.5% straddles 1%");
+    }
+
+    #[test]
+    fn hostile_clone_names_are_escaped_everywhere() {
+        let calls = fixture::calls();
+        let sel = fixture::selection(&calls);
+        let h = render_html(&sel, &calls);
+        assert!(!h.contains(HOSTILE), "raw hostile name in the page");
+        assert!(!h.contains("<script>alert"), "script injected");
+        assert!(h.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;x"));
+        // The only script element is ours, at the end.
+        assert_eq!(h.matches("<script").count(), 1);
+        // The command line (user-derived) too.
+        assert!(h.contains("a.bam &lt;b&gt;.bam"));
+    }
+
+    #[test]
+    fn page_requests_nothing() {
+        let calls = fixture::calls();
+        let sel = fixture::selection(&calls);
+        let h = render_html(&sel, &calls);
+        assert!(h.contains(CSP));
+        assert!(!h.contains("http://") && !h.contains("https://"));
+        for attr in [
+            "src=",
+            "href=\"//",
+            "@import",
+            "url(http",
+            "<link",
+            "<img",
+            "<iframe",
+        ] {
+            assert!(!h.contains(attr), "{attr}");
+        }
+        // Internal links and references only.
+        for href in h.match_indices("href=\"").map(|(i, _)| &h[i + 6..i + 7]) {
+            assert_eq!(href, "#");
+        }
+    }
+}

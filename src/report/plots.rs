@@ -1,0 +1,1630 @@
+//! The plots of the report, each an inline `<svg data-plot="…">` built from plain data:
+//! verdict icons, the per-clone target load (forest plot), coverage along the genome
+//! with the rCRS gene map, the heteroplasmy heatmap and the large-deletion panel.
+//!
+//! Every user-derived string goes through [`esc`] exactly once, where it is written.
+
+use super::svg::{
+    af_to_t, esc, n1, nice_ticks, pct, pct_tick, thousands, viridis, viridis_gradient,
+    viridis_wants_dark_text, Linear, Log10,
+};
+use super::DeletionResult;
+use crate::call::COVERAGE_BIN;
+use crate::reference::MT_LENGTH;
+use crate::select::{CloneVerdict, TargetLoad, Verdict};
+use std::fmt::Write as _;
+
+/// Write into a `String` (which cannot fail).
+macro_rules! w {
+    ($dst:expr, $($arg:tt)*) => {{
+        let _ = write!($dst, $($arg)*);
+    }};
+}
+
+/// Okabe–Ito colours (distinguishable with every common colour-vision deficiency).
+pub(crate) const BLUE: &str = "#0072B2";
+pub(crate) const GREEN: &str = "#009E73";
+pub(crate) const ORANGE: &str = "#E69F00";
+pub(crate) const VERMILLION: &str = "#D55E00";
+pub(crate) const SKY: &str = "#56B4E9";
+pub(crate) const PURPLE: &str = "#CC79A7";
+const INK: &str = "#1d2433";
+const MUTED: &str = "#5b6475";
+const GRID: &str = "#e3e6ec";
+
+/// Colour of a verdict.
+pub(crate) fn verdict_colour(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => GREEN,
+        Verdict::Inconclusive => ORANGE,
+        Verdict::Fail => VERMILLION,
+    }
+}
+
+/// CSS class suffix of a verdict.
+pub(crate) fn verdict_class(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Pass => "pass",
+        Verdict::Inconclusive => "inc",
+        Verdict::Fail => "fail",
+    }
+}
+
+/// The verdict's shape (circle, triangle, square) drawn at `(cx, cy)` with half-size
+/// `r`, with its mark (check, question mark, cross) inside: readable without colour.
+fn verdict_glyph(s: &mut String, v: Verdict, cx: f64, cy: f64, r: f64) {
+    let c = verdict_colour(v);
+    match v {
+        Verdict::Pass => {
+            w!(
+                s,
+                "<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{c}\"/>",
+                n1(cx),
+                n1(cy),
+                n1(r)
+            );
+            w!(
+                s,
+                "<path d=\"M{} {}l{} {}l{} {}\" fill=\"none\" stroke=\"#fff\" stroke-width=\"{}\" stroke-linecap=\"round\" stroke-linejoin=\"round\"/>",
+                n1(cx - r * 0.5),
+                n1(cy + r * 0.02),
+                n1(r * 0.35),
+                n1(r * 0.35),
+                n1(r * 0.6),
+                n1(-r * 0.7),
+                n1(r * 0.28)
+            );
+        }
+        Verdict::Inconclusive => {
+            w!(
+                s,
+                "<path d=\"M{} {}L{} {}L{} {}Z\" fill=\"{c}\" stroke=\"{c}\" stroke-width=\"{}\" stroke-linejoin=\"round\"/>",
+                n1(cx),
+                n1(cy - r),
+                n1(cx + r * 1.05),
+                n1(cy + r * 0.85),
+                n1(cx - r * 1.05),
+                n1(cy + r * 0.85),
+                n1(r * 0.2)
+            );
+            w!(
+                s,
+                "<path d=\"M{} {}v{}M{} {}v{}\" stroke=\"#1d2433\" stroke-width=\"{}\" stroke-linecap=\"round\"/>",
+                n1(cx),
+                n1(cy - r * 0.35),
+                n1(r * 0.5),
+                n1(cx),
+                n1(cy + r * 0.5),
+                n1(r * 0.01),
+                n1(r * 0.26)
+            );
+        }
+        Verdict::Fail => {
+            w!(
+                s,
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"{}\" fill=\"{c}\"/>",
+                n1(cx - r * 0.9),
+                n1(cy - r * 0.9),
+                n1(r * 1.8),
+                n1(r * 1.8),
+                n1(r * 0.3)
+            );
+            let d = r * 0.42;
+            w!(
+                s,
+                "<path d=\"M{} {}L{} {}M{} {}L{} {}\" stroke=\"#fff\" stroke-width=\"{}\" stroke-linecap=\"round\"/>",
+                n1(cx - d),
+                n1(cy - d),
+                n1(cx + d),
+                n1(cy + d),
+                n1(cx + d),
+                n1(cy - d),
+                n1(cx - d),
+                n1(cy + d),
+                n1(r * 0.28)
+            );
+        }
+    }
+}
+
+/// A small standalone verdict icon for HTML text (decorative: the word is always next
+/// to it).
+pub(crate) fn verdict_icon(v: Verdict, size: u32) -> String {
+    let mut s = format!(
+        "<svg class=\"ic\" width=\"{size}\" height=\"{size}\" viewBox=\"0 0 20 20\" aria-hidden=\"true\">"
+    );
+    verdict_glyph(&mut s, v, 10.0, 10.5, 8.5);
+    s.push_str("</svg>");
+    s
+}
+
+/// A tiny bullet chart for the verdict table: the worst target's upper bound (bar) on
+/// the same log axis as the target panel, with the maximum as a tick.
+pub(crate) fn bullet(upper_bound: f64, max: f64, verdict: Verdict) -> String {
+    let x = Log10::new((1e-4, 1.0), (1.0, 95.0));
+    let mut s = String::from(
+        "<svg class=\"bullet\" width=\"96\" height=\"14\" viewBox=\"0 0 96 14\" aria-hidden=\"true\">",
+    );
+    w!(
+        s,
+        "<rect x=\"1\" y=\"4\" width=\"94\" height=\"6\" fill=\"{GRID}\" rx=\"1\"/>"
+    );
+    w!(
+        s,
+        "<rect x=\"{}\" y=\"4\" width=\"{}\" height=\"6\" fill=\"#fbe0cf\"/>",
+        n1(x.at(max)),
+        n1(95.0 - x.at(max))
+    );
+    let col = match verdict {
+        Verdict::Pass => BLUE,
+        v => verdict_colour(v),
+    };
+    w!(
+        s,
+        "<rect x=\"1\" y=\"5\" width=\"{}\" height=\"4\" fill=\"{col}\"/>",
+        n1((x.at(upper_bound) - 1.0).max(1.0))
+    );
+    w!(
+        s,
+        "<line x1=\"{0}\" x2=\"{0}\" y1=\"1\" y2=\"13\" stroke=\"{VERMILLION}\" stroke-width=\"1.5\"/>",
+        n1(x.at(max))
+    );
+    s.push_str("</svg>");
+    s
+}
+
+/// The log fraction axis shared by the target panel and its legend.
+const LOAD_DOMAIN: (f64, f64) = (1e-4, 1.0);
+
+/// The marker of a target's point estimate, shaped by its verdict.
+fn load_marker(s: &mut String, v: Verdict, cx: f64, cy: f64, hollow: bool) {
+    let (fill, stroke) = match (v, hollow) {
+        (_, true) => ("#fff", MUTED),
+        (Verdict::Pass, _) => (BLUE, BLUE),
+        (v, _) => (verdict_colour(v), INK),
+    };
+    match v {
+        Verdict::Pass => w!(
+            s,
+            "<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.2\"/>",
+            n1(cx),
+            n1(cy)
+        ),
+        Verdict::Inconclusive => w!(
+            s,
+            "<path d=\"M{} {}l5 8.5h-10z\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1\"/>",
+            n1(cx),
+            n1(cy - 5.0)
+        ),
+        Verdict::Fail => w!(
+            s,
+            "<rect x=\"{}\" y=\"{}\" width=\"8.5\" height=\"8.5\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1\"/>",
+            n1(cx - 4.25),
+            n1(cy - 4.25)
+        ),
+    }
+}
+
+/// One row of the target-load plot: a screened target or a large deletion of a clone.
+struct LoadRow<'a> {
+    name: &'a str,
+    af: f64,
+    lo: f64,
+    hi: f64,
+    upper_bound: f64,
+    max_load: f64,
+    verdict: Verdict,
+    /// The rest of the tooltip (depth, status).
+    detail: String,
+    deletion: bool,
+}
+
+fn load_rows(c: &CloneVerdict) -> Vec<LoadRow<'_>> {
+    let mut rows: Vec<LoadRow> = c
+        .targets
+        .iter()
+        .map(|t: &TargetLoad| LoadRow {
+            name: &t.target,
+            af: t.af,
+            lo: t.af_lo,
+            hi: t.af_hi,
+            upper_bound: t.upper_bound,
+            max_load: t.max_load,
+            verdict: t.verdict,
+            detail: format!(
+                "{} usable reads, {}{}",
+                thousands(t.depth as u64),
+                format!("{:?}", t.status).to_lowercase(),
+                match t.depth_needed {
+                    Some(d) => format!("; about {} usable reads would settle it", thousands(d)),
+                    None => String::new(),
+                }
+            ),
+            deletion: false,
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.upper_bound
+            .total_cmp(&a.upper_bound)
+            .then_with(|| a.name.cmp(b.name))
+    });
+    // Large deletions after the point mutations (their own maximum).
+    let mut dels: Vec<LoadRow> = c
+        .deletions
+        .iter()
+        .map(|d| LoadRow {
+            name: &d.name,
+            af: d.af,
+            lo: d.af_lo,
+            hi: d.af_hi,
+            upper_bound: d.upper_bound,
+            max_load: d.max_load,
+            verdict: d.verdict,
+            detail: format!(
+                "large deletion, {} junction reads, {}{}",
+                thousands(d.junction_reads as u64),
+                if d.called { "called" } else { "not called" },
+                match d.depth_needed {
+                    Some(n) => format!(
+                        "; about {} reads across the breakpoints would settle it",
+                        thousands(n)
+                    ),
+                    None => String::new(),
+                }
+            ),
+            deletion: true,
+        })
+        .collect();
+    dels.sort_by(|a, b| b.upper_bound.total_cmp(&a.upper_bound));
+    rows.extend(dels);
+    rows
+}
+
+/// Per-clone target load: one row per shown target (worst first) and per large
+/// deletion, the point estimate with its two-sided interval as a whisker, the one-sided
+/// upper bound as a bar, and the policy maximum as a threshold (shaded beyond), on a
+/// log fraction axis.
+pub(crate) fn target_load_plot(c: &CloneVerdict, confidence: f64) -> String {
+    const W: f64 = 570.0;
+    const L: f64 = 134.0;
+    const R: f64 = 148.0;
+    const ROW: f64 = 20.0;
+    const TOP: f64 = 24.0;
+    let rows = load_rows(c);
+    let h = TOP + ROW * rows.len().max(1) as f64 + 16.0;
+    let x = Log10::new(LOAD_DOMAIN, (L, W - R));
+    let mut s = String::new();
+    w!(
+        s,
+        "<svg data-plot=\"target-loads\" data-clone=\"{}\" viewBox=\"0 0 {} {}\" width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"target load of {}\">",
+        esc(&c.clone),
+        W,
+        n1(h),
+        W,
+        n1(h),
+        esc(&c.clone)
+    );
+    // Axis: decades with grid lines and labels on top.
+    for t in x.ticks() {
+        let xt = x.at(t);
+        w!(
+            s,
+            "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{GRID}\"/>",
+            n1(xt),
+            TOP - 4.0,
+            n1(h - 14.0)
+        );
+        w!(
+            s,
+            "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
+            n1(xt),
+            TOP - 9.0,
+            pct_tick(t)
+        );
+    }
+    if rows.is_empty() {
+        w!(
+            s,
+            "<text x=\"{}\" y=\"{}\" class=\"note\" text-anchor=\"middle\">no screened target to show</text>",
+            n1(W / 2.0),
+            TOP + 14.0
+        );
+    }
+    let first_deletion = rows.iter().position(|r| r.deletion);
+    for (i, t) in rows.iter().enumerate() {
+        let y = TOP + ROW * i as f64 + ROW / 2.0;
+        let xm = x.at(t.max_load);
+        if Some(i) == first_deletion && i > 0 {
+            w!(
+                s,
+                "<line x1=\"4\" x2=\"{}\" y1=\"{1}\" y2=\"{1}\" stroke=\"{MUTED}\" stroke-width=\"0.8\"/>",
+                W - 4.0,
+                n1(y - ROW / 2.0)
+            );
+        }
+        w!(
+            s,
+            "<g data-{}=\"{}\">",
+            if t.deletion { "deletion" } else { "target" },
+            esc(t.name)
+        );
+        w!(
+            s,
+            "<title>{}: {} ({:.0}% CI {}–{}), one-sided upper bound {}, maximum {}, {}</title>",
+            esc(t.name),
+            pct(t.af),
+            confidence * 100.0,
+            pct(t.lo),
+            pct(t.hi),
+            pct(t.upper_bound),
+            pct(t.max_load),
+            esc(&t.detail)
+        );
+        if i % 2 == 1 {
+            w!(
+                s,
+                "<rect x=\"4\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#f6f7f9\"/>",
+                n1(y - ROW / 2.0),
+                W - 8.0,
+                ROW
+            );
+        }
+        // Beyond the maximum.
+        w!(
+            s,
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{VERMILLION}\" fill-opacity=\"0.09\"/>",
+            n1(xm),
+            n1(y - ROW / 2.0),
+            n1(W - R - xm),
+            ROW
+        );
+        w!(
+            s,
+            "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{VERMILLION}\" stroke-width=\"1.6\" stroke-dasharray=\"4 2\"/>",
+            n1(xm),
+            n1(y - ROW / 2.0),
+            n1(y + ROW / 2.0)
+        );
+        let weight = if t.verdict == Verdict::Pass {
+            ""
+        } else {
+            " font-weight=\"700\""
+        };
+        let name = if t.deletion && t.name.chars().count() > 17 {
+            truncate(t.name, 17)
+        } else {
+            t.name.to_string()
+        };
+        w!(
+            s,
+            "<text x=\"{}\" y=\"{}\" class=\"lab\" text-anchor=\"end\"{weight}>{}</text>",
+            L - 10.0,
+            n1(y + 4.0),
+            esc(&name)
+        );
+        // Whisker (two-sided interval); an open left end when it reaches below the axis.
+        let (x0, x1) = (x.at(t.lo), x.at(t.hi));
+        w!(
+            s,
+            "<line x1=\"{}\" x2=\"{}\" y1=\"{2}\" y2=\"{2}\" stroke=\"{INK}\" stroke-width=\"1.4\"/>",
+            n1(x0),
+            n1(x1),
+            n1(y)
+        );
+        if !x.below(t.lo) {
+            w!(
+                s,
+                "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{INK}\" stroke-width=\"1.4\"/>",
+                n1(x0),
+                n1(y - 4.0),
+                n1(y + 4.0)
+            );
+        }
+        w!(
+            s,
+            "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{INK}\" stroke-width=\"1.4\"/>",
+            n1(x1),
+            n1(y - 4.0),
+            n1(y + 4.0)
+        );
+        // One-sided upper bound.
+        w!(
+            s,
+            "<rect x=\"{}\" y=\"{}\" width=\"3\" height=\"12\" fill=\"{INK}\" fill-opacity=\"0.55\"/>",
+            n1(x.at(t.upper_bound) - 1.5),
+            n1(y - 6.0)
+        );
+        load_marker(&mut s, t.verdict, x.at(t.af), y, x.below(t.af));
+        w!(
+            s,
+            "<text x=\"{}\" y=\"{}\" class=\"val\">{} <tspan class=\"ci\">[{}–{}]</tspan></text>",
+            W - R + 8.0,
+            n1(y + 4.0),
+            pct(t.af),
+            pct(t.lo),
+            pct(t.hi)
+        );
+        s.push_str("</g>");
+    }
+    // Label each distinct maximum once, under the rows; two close maxima (the
+    // targets' and the deletions') are anchored away from each other.
+    let mut maxima: Vec<(f64, bool)> = Vec::new();
+    for t in &rows {
+        if !maxima
+            .iter()
+            .any(|(m, _)| m.to_bits() == t.max_load.to_bits())
+        {
+            maxima.push((t.max_load, t.deletion));
+        }
+    }
+    maxima.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mixed = rows.iter().any(|r| r.deletion) && rows.iter().any(|r| !r.deletion);
+    for (k, (m, deletion)) in maxima.iter().enumerate() {
+        let xm = x.at(*m);
+        let crowded_right = maxima.get(k + 1).is_some_and(|(n, _)| x.at(*n) - xm < 90.0);
+        let crowded_left = k > 0 && xm - x.at(maxima[k - 1].0) < 90.0;
+        let (anchor, dx) = if crowded_right {
+            ("end", -3.0)
+        } else if crowded_left {
+            ("start", 3.0)
+        } else {
+            ("middle", 0.0)
+        };
+        w!(
+            s,
+            "<text x=\"{}\" y=\"{}\" class=\"thr\" text-anchor=\"{anchor}\">max {}{}</text>",
+            n1(xm + dx),
+            n1(h - 3.0),
+            pct(*m),
+            match (mixed, *deletion) {
+                (true, true) => " (deletions)",
+                (true, false) => " (targets)",
+                _ => "",
+            }
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// The legend of the target panel (one line).
+pub(crate) fn target_load_legend(confidence: f64) -> String {
+    // Items laid out left to right; text width estimated generously (7.2 px a
+    // character at 12 px) so that no label runs into the next symbol.
+    let interval = format!("{:.0}% interval", confidence * 100.0);
+    let items: [(&str, &str); 7] = [
+        ("pass", "below maximum"),
+        ("inc", "straddles"),
+        ("fail", "exceeds"),
+        ("hollow", "not seen"),
+        ("whisker", &interval),
+        ("ub", "one-sided upper bound"),
+        ("max", "policy maximum"),
+    ];
+    let mut body = String::new();
+    let mut x = 8.0;
+    for (kind, text) in items {
+        let y = 11.0;
+        let sym_w = match kind {
+            "pass" | "inc" | "fail" | "hollow" => {
+                let v = match kind {
+                    "inc" => Verdict::Inconclusive,
+                    "fail" => Verdict::Fail,
+                    _ => Verdict::Pass,
+                };
+                load_marker(&mut body, v, x + 5.0, y, kind == "hollow");
+                12.0
+            }
+            "whisker" => {
+                w!(
+                    body,
+                    "<line x1=\"{0}\" x2=\"{1}\" y1=\"11\" y2=\"11\" stroke=\"{INK}\" stroke-width=\"1.4\"/><line x1=\"{0}\" x2=\"{0}\" y1=\"7\" y2=\"15\" stroke=\"{INK}\" stroke-width=\"1.4\"/><line x1=\"{1}\" x2=\"{1}\" y1=\"7\" y2=\"15\" stroke=\"{INK}\" stroke-width=\"1.4\"/>",
+                    n1(x),
+                    n1(x + 26.0)
+                );
+                28.0
+            }
+            "ub" => {
+                w!(
+                    body,
+                    "<rect x=\"{}\" y=\"5\" width=\"3\" height=\"12\" fill=\"{INK}\" fill-opacity=\"0.55\"/>",
+                    n1(x + 2.0)
+                );
+                7.0
+            }
+            _ => {
+                w!(
+                    body,
+                    "<rect x=\"{0}\" y=\"3\" width=\"18\" height=\"16\" fill=\"{VERMILLION}\" fill-opacity=\"0.09\"/><line x1=\"{0}\" x2=\"{0}\" y1=\"3\" y2=\"19\" stroke=\"{VERMILLION}\" stroke-width=\"1.6\" stroke-dasharray=\"4 2\"/>",
+                    n1(x)
+                );
+                20.0
+            }
+        };
+        w!(
+            body,
+            "<text x=\"{}\" y=\"15\" class=\"lab\">{}</text>",
+            n1(x + sym_w + 5.0),
+            esc(text)
+        );
+        x += sym_w + 5.0 + text.chars().count() as f64 * 7.2 + 20.0;
+    }
+    format!(
+        "<svg class=\"legend\" viewBox=\"0 0 {0} 22\" width=\"{0}\" height=\"22\" aria-hidden=\"true\">{body}</svg>",
+        n1(x)
+    )
+}
+
+/// Kind of an rCRS locus, for the gene map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum GeneKind {
+    /// Protein-coding gene.
+    Protein,
+    /// Ribosomal RNA.
+    Rrna,
+    /// Transfer RNA.
+    Trna,
+    /// Control region (D-loop).
+    Control,
+}
+
+/// One locus of the rCRS gene map.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Gene {
+    /// First position (1-based).
+    pub start: u32,
+    /// Last position (1-based, inclusive).
+    pub end: u32,
+    /// Name (`MT-ND1`).
+    pub name: &'static str,
+    /// Kind.
+    pub kind: GeneKind,
+}
+
+/// The annotation behind [`crate::call::locus_of`] (same file, so the map and the
+/// locus names in tables cannot disagree).
+const LOCI: &str = include_str!("../call/data/loci.tsv");
+
+/// The rCRS gene map.
+pub(crate) fn genes() -> Vec<Gene> {
+    LOCI.lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("start"))
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            let start: u32 = f.next()?.trim().parse().ok()?;
+            let end: u32 = f.next()?.trim().parse().ok()?;
+            let name = f.next()?.trim();
+            let kind = if name.starts_with("MT-T") {
+                GeneKind::Trna
+            } else if name.starts_with("MT-RNR") {
+                GeneKind::Rrna
+            } else if name == "MT-DLOOP" {
+                GeneKind::Control
+            } else {
+                GeneKind::Protein
+            };
+            Some(Gene {
+                start,
+                end,
+                name,
+                kind,
+            })
+        })
+        .collect()
+}
+
+/// Height of [`gene_map`].
+const GENE_MAP_H: f64 = 44.0;
+
+/// The gene map on the genome axis `x`, its track starting at `y`.
+fn gene_map(s: &mut String, x: &Linear, y: f64) {
+    let track = 14.0;
+    w!(
+        s,
+        "<line x1=\"{}\" x2=\"{}\" y1=\"{2}\" y2=\"{2}\" stroke=\"{MUTED}\"/>",
+        n1(x.at(0.5)),
+        n1(x.at(MT_LENGTH as f64 + 0.5)),
+        n1(y + track / 2.0)
+    );
+    let gs = genes();
+    // Larger loci first, tRNAs on top.
+    for pass in [false, true] {
+        for g in gs.iter().filter(|g| (g.kind == GeneKind::Trna) == pass) {
+            let (x0, x1) = (x.at(g.start as f64 - 0.5), x.at(g.end as f64 + 0.5));
+            let (fill, yy, hh) = match g.kind {
+                GeneKind::Protein => (SKY, y, track),
+                GeneKind::Rrna => (PURPLE, y, track),
+                GeneKind::Trna => (INK, y - 2.0, track + 4.0),
+                GeneKind::Control => ("#d5d9e0", y + 2.0, track - 4.0),
+            };
+            w!(
+                s,
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\"><title>{} {}–{}</title></rect>",
+                n1(x0),
+                n1(yy),
+                n1((x1 - x0).max(1.0)),
+                n1(hh),
+                g.name,
+                thousands(g.start as u64),
+                thousands(g.end as u64)
+            );
+        }
+    }
+    // Labels under the track where they fit.
+    let mut last_end = f64::NEG_INFINITY;
+    for g in gs.iter().filter(|g| g.kind != GeneKind::Trna) {
+        let label = match g.kind {
+            GeneKind::Control => "D-loop",
+            _ => g.name.trim_start_matches("MT-"),
+        };
+        let (x0, x1) = (x.at(g.start as f64), x.at(g.end as f64));
+        let mid = (x0 + x1) / 2.0;
+        let half = label.len() as f64 * 3.2;
+        if x1 - x0 < 14.0 || mid - half < last_end + 3.0 {
+            continue;
+        }
+        last_end = mid + half;
+        w!(
+            s,
+            "<text x=\"{}\" y=\"{}\" class=\"gene\" text-anchor=\"middle\">{label}</text>",
+            n1(mid),
+            n1(y + track + 11.0)
+        );
+    }
+    // Key.
+    let ky = y + track + 26.0;
+    let kx = x.at(0.5);
+    let items = [
+        (SKY, "protein-coding"),
+        (PURPLE, "rRNA"),
+        (INK, "tRNA"),
+        ("#d5d9e0", "control region"),
+    ];
+    let mut xx = kx;
+    for (fill, name) in items {
+        w!(
+            s,
+            "<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"8\" fill=\"{fill}\"/><text x=\"{}\" y=\"{}\" class=\"tick\">{name}</text>",
+            n1(xx),
+            n1(ky - 7.0),
+            n1(xx + 14.0),
+            n1(ky)
+        );
+        xx += 22.0 + name.len() as f64 * 5.6;
+    }
+}
+
+/// The genome axis (ticks every 1,000 bp, labels every 2,000) at `y`.
+fn genome_axis(s: &mut String, x: &Linear, y: f64) {
+    w!(
+        s,
+        "<line x1=\"{}\" x2=\"{}\" y1=\"{2}\" y2=\"{2}\" stroke=\"{MUTED}\"/>",
+        n1(x.at(0.5)),
+        n1(x.at(MT_LENGTH as f64 + 0.5)),
+        n1(y)
+    );
+    let mut p = 0u32;
+    while p <= MT_LENGTH {
+        let px = x.at(p.max(1) as f64);
+        let major = p % 2000 == 0;
+        w!(
+            s,
+            "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{MUTED}\"/>",
+            n1(px),
+            n1(y),
+            n1(y + if major { 5.0 } else { 3.0 })
+        );
+        if major {
+            w!(
+                s,
+                "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
+                n1(px),
+                n1(y + 15.0),
+                thousands(p.max(1) as u64)
+            );
+        }
+        p += 1000;
+    }
+}
+
+/// One clone's coverage track for [`coverage_plot`].
+pub(crate) struct CoverageRow<'a> {
+    /// Clone.
+    pub clone: &'a str,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// Mean usable depth per 100-bp bin.
+    pub bins: &'a [f32],
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Coverage along the genome, one track per clone on a shared depth scale, with the
+/// plate's median profile (dashed) so that a clone-specific dip — a deletion — stands
+/// out, the policy's minimum mean depth, and the gene map underneath.
+pub(crate) fn coverage_plot(rows: &[CoverageRow], min_depth: Option<f64>) -> String {
+    const W: f64 = 1120.0;
+    const L: f64 = 168.0;
+    const R: f64 = 14.0;
+    const TRACK: f64 = 40.0;
+    const GAP: f64 = 8.0;
+    const TOP: f64 = 20.0;
+    let n = rows.len();
+    let x = Linear::new((0.5, MT_LENGTH as f64 + 0.5), (L, W - R));
+    let ymax_data = rows
+        .iter()
+        .flat_map(|r| r.bins.iter().copied())
+        .filter(|v| v.is_finite())
+        .fold(0f32, f32::max) as f64;
+    let ticks = nice_ticks(ymax_data.max(1.0), 2);
+    let ymax = *ticks.last().unwrap_or(&1.0);
+    let axis_y = TOP + (TRACK + GAP) * n as f64 + 2.0;
+    let h = axis_y + 24.0 + GENE_MAP_H + 6.0;
+    let nb = rows.iter().map(|r| r.bins.len()).max().unwrap_or(0);
+    // The plate's median per bin.
+    let median: Vec<f64> = (0..nb)
+        .map(|i| {
+            let mut v: Vec<f64> = rows
+                .iter()
+                .filter_map(|r| r.bins.get(i).map(|&d| d as f64))
+                .collect();
+            v.sort_by(f64::total_cmp);
+            if v.is_empty() {
+                0.0
+            } else if v.len() % 2 == 1 {
+                v[v.len() / 2]
+            } else {
+                (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+            }
+        })
+        .collect();
+    let mut s = String::new();
+    w!(
+        s,
+        "<svg data-plot=\"coverage\" viewBox=\"0 0 {W} {}\" width=\"{W}\" height=\"{}\" role=\"img\" aria-label=\"coverage along the genome per clone\">",
+        n1(h),
+        n1(h)
+    );
+    w!(
+        s,
+        "<text x=\"{}\" y=\"12\" class=\"tick\" text-anchor=\"end\">usable depth (0–{}x, shared scale)</text>",
+        n1(W - R),
+        thousands(ymax as u64)
+    );
+    let bin_x = |i: usize| x.at((i * COVERAGE_BIN) as f64 + 0.5);
+    let bin_end = |i: usize| x.at((((i + 1) * COVERAGE_BIN).min(MT_LENGTH as usize)) as f64 + 0.5);
+    for (k, r) in rows.iter().enumerate() {
+        let y0 = TOP + (TRACK + GAP) * k as f64;
+        let y = Linear::new((0.0, ymax), (y0 + TRACK, y0));
+        w!(s, "<g data-clone=\"{}\">", esc(r.clone));
+        let mean = if r.bins.is_empty() {
+            0.0
+        } else {
+            r.bins.iter().map(|&v| v as f64).sum::<f64>() / r.bins.len() as f64
+        };
+        w!(
+            s,
+            "<title>{}: mean {:.0}x per 100-bp bin</title>",
+            esc(r.clone),
+            mean
+        );
+        w!(
+            s,
+            "<rect x=\"{L}\" y=\"{}\" width=\"{}\" height=\"{TRACK}\" fill=\"#f6f7f9\"/>",
+            n1(y0),
+            n1(W - R - L)
+        );
+        verdict_glyph(&mut s, r.verdict, 10.0, y0 + TRACK / 2.0, 6.5);
+        w!(
+            s,
+            "<text x=\"22\" y=\"{}\" class=\"lab\">{}</text>",
+            n1(y0 + TRACK / 2.0 + 4.0),
+            esc(&truncate(r.clone, 18))
+        );
+        w!(
+            s,
+            "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"end\">{}x</text>",
+            L - 5.0,
+            n1(y0 + 8.0),
+            thousands(ymax as u64)
+        );
+        w!(
+            s,
+            "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"end\">0</text>",
+            L - 5.0,
+            n1(y0 + TRACK)
+        );
+        // Area (step per bin).
+        if !r.bins.is_empty() {
+            let mut d = format!("M{} {}", n1(bin_x(0)), n1(y.at(0.0)));
+            for (i, &v) in r.bins.iter().enumerate() {
+                let yy = n1(y.clamped(v as f64));
+                w!(d, "L{} {yy}L{} {yy}", n1(bin_x(i)), n1(bin_end(i)));
+            }
+            w!(d, "L{} {}Z", n1(bin_end(r.bins.len() - 1)), n1(y.at(0.0)));
+            w!(
+                s,
+                "<path d=\"{d}\" fill=\"{BLUE}\" fill-opacity=\"0.32\" stroke=\"{BLUE}\" stroke-width=\"1\" stroke-linejoin=\"round\"/>"
+            );
+        }
+        if n >= 3 && !median.is_empty() {
+            let mut d = String::new();
+            for (i, &v) in median.iter().enumerate() {
+                let yy = n1(y.clamped(v));
+                w!(
+                    d,
+                    "{}{} {yy}L{} {yy}",
+                    if i == 0 { "M" } else { "L" },
+                    n1(bin_x(i)),
+                    n1(bin_end(i))
+                );
+            }
+            w!(
+                s,
+                "<path d=\"{d}\" fill=\"none\" stroke=\"{INK}\" stroke-opacity=\"0.55\" stroke-width=\"0.9\" stroke-dasharray=\"3 2\"/>"
+            );
+        }
+        if let Some(m) = min_depth.filter(|&m| m > 0.0 && m < ymax) {
+            w!(
+                s,
+                "<line x1=\"{L}\" x2=\"{0}\" y1=\"{1}\" y2=\"{1}\" stroke=\"{VERMILLION}\" stroke-width=\"0.9\"/>",
+                n1(W - R),
+                n1(y.at(m))
+            );
+        }
+        s.push_str("</g>");
+    }
+    if n == 0 {
+        w!(
+            s,
+            "<text x=\"{}\" y=\"{}\" class=\"note\" text-anchor=\"middle\">no coverage profile in the calls</text>",
+            n1(W / 2.0),
+            TOP + 12.0
+        );
+    }
+    genome_axis(&mut s, &x, axis_y);
+    gene_map(&mut s, &x, axis_y + 26.0);
+    // Key of the lines, after the gene map's key on the same line.
+    let ky = axis_y + 26.0 + GENE_MAP_H - 4.0;
+    let mut key = String::new();
+    let mut kx = L + 430.0;
+    w!(
+        key,
+        "<rect x=\"{}\" y=\"{}\" width=\"16\" height=\"8\" fill=\"{BLUE}\" fill-opacity=\"0.32\" stroke=\"{BLUE}\"/><text x=\"{}\" y=\"{}\" class=\"tick\">clone</text>",
+        n1(kx),
+        n1(ky - 7.0),
+        n1(kx + 20.0),
+        n1(ky)
+    );
+    kx += 20.0 + 5.0 * 6.6 + 18.0;
+    if n >= 3 {
+        w!(
+            key,
+            "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" stroke=\"{INK}\" stroke-opacity=\"0.55\" stroke-dasharray=\"3 2\"/><text x=\"{3}\" y=\"{4}\" class=\"tick\">median of the plate</text>",
+            n1(kx),
+            n1(kx + 18.0),
+            n1(ky - 3.0),
+            n1(kx + 22.0),
+            n1(ky)
+        );
+        kx += 22.0 + 19.0 * 6.6 + 18.0;
+    }
+    if let Some(m) = min_depth.filter(|&m| m > 0.0 && m < ymax) {
+        w!(
+            key,
+            "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" stroke=\"{VERMILLION}\"/><text x=\"{3}\" y=\"{4}\" class=\"tick\">policy minimum mean depth ({5}x)</text>",
+            n1(kx),
+            n1(kx + 18.0),
+            n1(ky - 3.0),
+            n1(kx + 22.0),
+            n1(ky),
+            thousands(m as u64)
+        );
+    }
+    s.push_str(&key);
+    s.push_str("</svg>");
+    s
+}
+
+/// One cell of the heatmap: one clone's call of one variant.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct HeatCell {
+    /// Observed fraction.
+    pub af: f64,
+    /// Interval.
+    pub lo: f64,
+    /// Interval.
+    pub hi: f64,
+    /// Usable depth.
+    pub depth: u32,
+    /// Reads with the allele.
+    pub alt: u32,
+    /// Heteroplasmic or homoplasmic call.
+    pub called: bool,
+    /// Genotype word.
+    pub genotype: &'static str,
+    /// Filters failed (empty = PASS).
+    pub filters: Vec<String>,
+}
+
+/// One column of the heatmap: a variant record.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct HeatColumn {
+    /// Variant name.
+    pub name: String,
+    /// Locus.
+    pub locus: String,
+    /// Disease, when the variant is a pathogenic target.
+    pub pathogenic: Option<String>,
+    /// Why the site is artefact-prone, if it is.
+    pub artefact: Option<String>,
+    /// One cell per clone, in row order.
+    pub cells: Vec<HeatCell>,
+}
+
+/// The heteroplasmy heatmap: rows = clones, columns = variant records with a
+/// heteroplasmic call in at least one clone; colour = allele fraction (viridis, square
+/// root scale), hatched = the call failed a filter, grey = not called; pathogenic
+/// targets marked with a diamond, artefact-prone sites with a dagger.
+pub(crate) fn heatmap(rows: &[(&str, Verdict)], cols: &[HeatColumn], hidden: usize) -> String {
+    const L: f64 = 168.0;
+    const CW: f64 = 46.0;
+    const CH: f64 = 26.0;
+    const TOP: f64 = 118.0;
+    let plot_w = CW * cols.len() as f64;
+    let legend_w = 770.0;
+    let w = (L + plot_w + 16.0).max(L + legend_w + 20.0);
+    let grid_bottom = TOP + CH * rows.len() as f64;
+    let h = grid_bottom + 62.0;
+    let mut s = String::new();
+    w!(
+        s,
+        "<svg data-plot=\"heatmap\" viewBox=\"0 0 {} {}\" width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"heteroplasmy heatmap across clones\">",
+        n1(w),
+        n1(h),
+        n1(w),
+        n1(h)
+    );
+    w!(
+        s,
+        "<defs><pattern id=\"ms-hm-hatch\" patternUnits=\"userSpaceOnUse\" width=\"6\" height=\"6\" patternTransform=\"rotate(45)\"><rect width=\"2.4\" height=\"6\" fill=\"#fff\" fill-opacity=\"0.6\"/></pattern>{}</defs>",
+        viridis_gradient("ms-hm-grad")
+    );
+    if cols.is_empty() {
+        w!(
+            s,
+            "<text x=\"{}\" y=\"{}\" class=\"note\">no heteroplasmic call in any clone</text>",
+            L,
+            TOP - 20.0
+        );
+    }
+    // Column headers.
+    for (j, c) in cols.iter().enumerate() {
+        let cx = L + CW * j as f64 + CW / 2.0;
+        let mark = if c.artefact.is_some() { "†" } else { "" };
+        let cls = if c.pathogenic.is_some() {
+            "lab path"
+        } else {
+            "lab"
+        };
+        w!(
+            s,
+            "<g data-variant=\"{}\"><title>{}{}{}{}</title>",
+            esc(&c.name),
+            esc(&c.name),
+            esc(&format!(" ({})", c.locus)),
+            match &c.pathogenic {
+                Some(d) => format!(" — pathogenic target: {}", esc(d)),
+                None => String::new(),
+            },
+            match &c.artefact {
+                Some(a) => format!(" — artefact-prone site: {}", esc(a)),
+                None => String::new(),
+            }
+        );
+        w!(
+            s,
+            "<text class=\"{cls}\" transform=\"translate({} {}) rotate(-55)\">{}{mark} <tspan class=\"locus\">{}</tspan></text>",
+            n1(cx + 4.0),
+            n1(TOP - 8.0),
+            esc(&c.name),
+            esc(c.locus.trim_start_matches("MT-"))
+        );
+        if c.pathogenic.is_some() {
+            w!(
+                s,
+                "<path d=\"M{} {}l5 5l-5 5l-5-5z\" fill=\"{VERMILLION}\"/>",
+                n1(cx - 9.0),
+                n1(TOP - 16.0)
+            );
+        }
+        s.push_str("</g>");
+    }
+    // Rows.
+    for (i, (clone, verdict)) in rows.iter().enumerate() {
+        let y0 = TOP + CH * i as f64;
+        w!(s, "<g data-clone=\"{}\">", esc(clone));
+        verdict_glyph(&mut s, *verdict, 10.0, y0 + CH / 2.0, 6.5);
+        w!(
+            s,
+            "<text x=\"22\" y=\"{}\" class=\"lab\">{}<title>{}</title></text>",
+            n1(y0 + CH / 2.0 + 4.0),
+            esc(&truncate(clone, 18)),
+            esc(clone)
+        );
+        for (j, c) in cols.iter().enumerate() {
+            let Some(cell) = c.cells.get(i) else { continue };
+            let x0 = L + CW * j as f64;
+            let t = af_to_t(cell.af);
+            let status = if !cell.called {
+                "not called".to_string()
+            } else if cell.filters.is_empty() {
+                format!("{} call, PASS", cell.genotype)
+            } else {
+                format!(
+                    "{} call, filtered: {}",
+                    cell.genotype,
+                    cell.filters.join(", ")
+                )
+            };
+            w!(
+                s,
+                "<g><title>{} · {}: {} [{}–{}], {}/{} reads, {}</title>",
+                esc(clone),
+                esc(&c.name),
+                pct(cell.af),
+                pct(cell.lo),
+                pct(cell.hi),
+                thousands(cell.alt as u64),
+                thousands(cell.depth as u64),
+                esc(&status)
+            );
+            let fill = if cell.called {
+                viridis(t)
+            } else {
+                "#eef0f3".to_string()
+            };
+            w!(
+                s,
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\" stroke=\"#fff\" stroke-width=\"1.5\"/>",
+                n1(x0),
+                n1(y0),
+                CW,
+                CH
+            );
+            if cell.called && !cell.filters.is_empty() {
+                w!(
+                    s,
+                    "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"url(#ms-hm-hatch)\" stroke=\"#fff\" stroke-width=\"1.5\"/>",
+                    n1(x0),
+                    n1(y0),
+                    CW,
+                    CH
+                );
+            }
+            let (txt, colour) = if cell.called {
+                let c = if viridis_wants_dark_text(t) {
+                    INK
+                } else {
+                    "#fff"
+                };
+                (pct(cell.af), c)
+            } else if cell.af >= 0.005 {
+                (pct(cell.af), MUTED)
+            } else {
+                ("·".to_string(), "#aab0bb")
+            };
+            let style = if cell.called && !cell.filters.is_empty() {
+                " font-style=\"italic\""
+            } else {
+                ""
+            };
+            w!(
+                s,
+                "<text x=\"{}\" y=\"{}\" class=\"cell\" text-anchor=\"middle\" fill=\"{colour}\"{style}>{txt}</text></g>",
+                n1(x0 + CW / 2.0),
+                n1(y0 + CH / 2.0 + 4.0)
+            );
+        }
+        s.push_str("</g>");
+    }
+    // Legend: colour bar (square-root scale) and the marks.
+    let ly = grid_bottom + 22.0;
+    let lx = L;
+    let bar = Linear::new((0.0, 1.0), (lx, lx + 240.0));
+    w!(
+        s,
+        "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"end\">allele fraction</text>",
+        n1(lx - 8.0),
+        n1(ly + 9.0)
+    );
+    w!(
+        s,
+        "<rect x=\"{}\" y=\"{}\" width=\"240\" height=\"10\" fill=\"url(#ms-hm-grad)\"/>",
+        n1(lx),
+        n1(ly)
+    );
+    for f in [0.01, 0.05, 0.1, 0.25, 0.5, 1.0] {
+        let px = bar.at(af_to_t(f));
+        w!(
+            s,
+            "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{INK}\"/><text x=\"{0}\" y=\"{3}\" class=\"tick\" text-anchor=\"middle\">{4}</text>",
+            n1(px),
+            n1(ly + 10.0),
+            n1(ly + 13.0),
+            n1(ly + 23.0),
+            pct_tick(f)
+        );
+    }
+    let kx = lx + 262.0;
+    w!(
+        s,
+        "<rect x=\"{}\" y=\"{}\" width=\"16\" height=\"12\" fill=\"{}\"/><rect x=\"{0}\" y=\"{1}\" width=\"16\" height=\"12\" fill=\"url(#ms-hm-hatch)\"/><text x=\"{}\" y=\"{}\" class=\"tick\">call failed a filter</text>",
+        n1(kx),
+        n1(ly - 1.0),
+        viridis(0.45),
+        n1(kx + 20.0),
+        n1(ly + 9.0)
+    );
+    w!(
+        s,
+        "<rect x=\"{}\" y=\"{}\" width=\"16\" height=\"12\" fill=\"#eef0f3\"/><text x=\"{}\" y=\"{}\" class=\"tick\">not called</text>",
+        n1(kx + 130.0),
+        n1(ly - 1.0),
+        n1(kx + 150.0),
+        n1(ly + 9.0)
+    );
+    w!(
+        s,
+        "<path d=\"M{} {}l5 5l-5 5l-5-5z\" fill=\"{VERMILLION}\"/><text x=\"{}\" y=\"{}\" class=\"tick\">pathogenic target</text>",
+        n1(kx + 222.0),
+        n1(ly - 1.0),
+        n1(kx + 232.0),
+        n1(ly + 9.0)
+    );
+    w!(
+        s,
+        "<text x=\"{}\" y=\"{}\" class=\"tick\">† artefact-prone site</text>",
+        n1(kx + 330.0),
+        n1(ly + 9.0)
+    );
+    if hidden > 0 {
+        w!(
+            s,
+            "<text x=\"{}\" y=\"{}\" class=\"note\">{} further variant(s) not shown (see calls.tsv)</text>",
+            n1(lx),
+            n1(ly + 38.0),
+            hidden
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// Depth inside a deletion's span below this share of its flanks is pointed out when
+/// the event was not called (a coverage step is evidence of a deletion too).
+const DIP: f64 = 0.85;
+
+/// The large-deletion panel. `None`: deletion detection did not run, said so plainly.
+/// `Some(list)`: one row per clone, each event of that clone drawn as an arc over the
+/// deleted span of the genome, labelled with its load and interval: solid and coloured
+/// by its verdict when the caller called it, thin and dashed (with its upper bound)
+/// when it was only quantified and not found.
+pub(crate) fn deletion_panel(
+    clones: &[(&str, Verdict)],
+    deletions: Option<&[DeletionResult]>,
+    max_load: f64,
+) -> String {
+    const W: f64 = 1120.0;
+    const L: f64 = 168.0;
+    const R: f64 = 14.0;
+    const ROW: f64 = 50.0;
+    let x = Linear::new((0.5, MT_LENGTH as f64 + 0.5), (L, W - R));
+    let message = match deletions {
+        None => {
+            Some("no large-deletion results in this run (deletion detection not run)".to_string())
+        }
+        Some([]) => Some(format!(
+            "no large deletion found in any of the {} clones",
+            clones.len()
+        )),
+        Some(_) => None,
+    };
+    let body = if message.is_some() {
+        40.0
+    } else {
+        ROW * clones.len() as f64
+    };
+    let top = 10.0;
+    let axis_y = top + body + 4.0;
+    let h = axis_y + 24.0 + GENE_MAP_H + 4.0;
+    let mut s = String::new();
+    w!(
+        s,
+        "<svg data-plot=\"deletions\" viewBox=\"0 0 {W} {}\" width=\"{W}\" height=\"{}\" role=\"img\" aria-label=\"large deletions\">",
+        n1(h),
+        n1(h)
+    );
+    if let Some(m) = &message {
+        w!(
+            s,
+            "<rect x=\"{L}\" y=\"{top}\" width=\"{}\" height=\"{body}\" fill=\"#f6f7f9\" rx=\"4\"/><text x=\"{}\" y=\"{}\" class=\"note\" text-anchor=\"middle\">{}</text>",
+            n1(W - R - L),
+            n1((L + W - R) / 2.0),
+            n1(top + body / 2.0 + 5.0),
+            esc(m)
+        );
+    }
+    let list = match (deletions, &message) {
+        (Some(l), None) => l,
+        _ => &[],
+    };
+    for (k, (clone, verdict)) in clones.iter().enumerate().filter(|_| message.is_none()) {
+        let y0 = top + ROW * k as f64;
+        let base = y0 + ROW - 8.0;
+        w!(s, "<g data-clone=\"{}\">", esc(clone));
+        verdict_glyph(&mut s, *verdict, 10.0, base - 5.0, 6.5);
+        w!(
+            s,
+            "<text x=\"22\" y=\"{}\" class=\"lab\">{}<title>{}</title></text>",
+            n1(base - 1.0),
+            esc(&truncate(clone, 18)),
+            esc(clone)
+        );
+        w!(
+            s,
+            "<line x1=\"{L}\" x2=\"{0}\" y1=\"{1}\" y2=\"{1}\" stroke=\"{GRID}\"/>",
+            n1(W - R),
+            n1(base)
+        );
+        let mine: Vec<&DeletionResult> = list.iter().filter(|d| d.clone == *clone).collect();
+        if mine.is_empty() {
+            w!(
+                s,
+                "<text x=\"{}\" y=\"{}\" class=\"tick\">no event quantified in this clone</text>",
+                L + 6.0,
+                n1(base - 6.0)
+            );
+        }
+        for (j, d) in mine.iter().enumerate() {
+            let col = match (d.called, d.verdict) {
+                (_, Verdict::Fail) => VERMILLION,
+                (_, Verdict::Inconclusive) => ORANGE,
+                (true, Verdict::Pass) => BLUE,
+                (false, Verdict::Pass) => "#8a93a6",
+            };
+            let (x0, x1) = (x.at(d.start as f64 - 0.5), x.at(d.end as f64 + 0.5));
+            let rx = ((x1 - x0) / 2.0).max(1.0);
+            let ry = ROW - 18.0;
+            w!(
+                s,
+                "<g data-deletion=\"{}\"><title>{} {}: {} ({}–{}), one-sided upper bound {}, positions {}–{} ({} bp), {}{}; maximum {}</title>",
+                esc(&d.name),
+                esc(clone),
+                esc(&d.name),
+                pct(d.af),
+                pct(d.af_lo),
+                pct(d.af_hi),
+                pct(d.upper_bound),
+                thousands(d.start as u64),
+                thousands(d.end as u64),
+                thousands(d.end.saturating_sub(d.start) as u64 + 1),
+                if d.called { "called" } else { "not called" },
+                d.coverage_ratio.map_or_else(String::new, |r| format!(
+                    ", depth inside {:.0}% of the flanks",
+                    r * 100.0
+                )),
+                pct(max_load)
+            );
+            if d.called {
+                w!(
+                    s,
+                    "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"5\" fill=\"{col}\" fill-opacity=\"0.35\"/>",
+                    n1(x0),
+                    n1(base - 2.5),
+                    n1((x1 - x0).max(1.0))
+                );
+            }
+            let (width, dash) = if d.called {
+                (1.5 + 3.0 * d.af.clamp(0.0, 1.0).sqrt(), "")
+            } else {
+                (1.2, " stroke-dasharray=\"5 3\"")
+            };
+            w!(
+                s,
+                "<path d=\"M{} {}A{} {} 0 0 1 {} {}\" fill=\"none\" stroke=\"{col}\" stroke-width=\"{}\"{dash}/>",
+                n1(x0),
+                n1(base),
+                n1(rx),
+                n1(ry),
+                n1(x1),
+                n1(base),
+                n1(width)
+            );
+            let dipped = !d.called && d.coverage_ratio.is_some_and(|r| r < DIP);
+            let mut lines = vec![if d.called {
+                format!(
+                    "{} · {} [{}–{}]",
+                    d.name,
+                    pct(d.af),
+                    pct(d.af_lo),
+                    pct(d.af_hi)
+                )
+            } else {
+                format!("{} · not found (< {})", d.name, pct(d.upper_bound))
+            }];
+            if let (true, Some(r)) = (dipped, d.coverage_ratio) {
+                lines.push(format!(
+                    "but depth inside is {:.0}% of its flanks",
+                    r * 100.0
+                ));
+            }
+            let weight = if d.verdict != Verdict::Pass || dipped {
+                " font-weight=\"700\""
+            } else {
+                ""
+            };
+            let strong = d.called || dipped;
+            // Inside the arc when the label fits there, else beside it on the side with
+            // more room (text widths estimated generously for a wide sans font).
+            let per_char = if strong { 8.0 } else { 6.6 };
+            let est = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64 * per_char;
+            let nl = lines.len() as f64;
+            let (tx, ty, anchor) = if est + 12.0 < (x1 - x0) * 0.72 {
+                (
+                    (x0 + x1) / 2.0,
+                    base - ry * 0.42 - 6.0 * (nl - 1.0) + 12.0 * j as f64,
+                    "middle",
+                )
+            } else if W - R - x1 >= x0 - L {
+                (x1 + 8.0, base - 5.0 - 13.0 * (nl - 1.0 + j as f64), "start")
+            } else {
+                (x0 - 8.0, base - 5.0 - 13.0 * (nl - 1.0 + j as f64), "end")
+            };
+            w!(
+                s,
+                "<text x=\"{}\" y=\"{}\" class=\"{}\" text-anchor=\"{anchor}\"{weight}>",
+                n1(tx),
+                n1(ty),
+                if strong { "lab" } else { "tick" },
+            );
+            for (k, l) in lines.iter().enumerate() {
+                w!(
+                    s,
+                    "<tspan x=\"{}\" dy=\"{}\">{}</tspan>",
+                    n1(tx),
+                    if k == 0 { 0.0 } else { 13.0 },
+                    esc(l)
+                );
+            }
+            s.push_str("</text></g>");
+        }
+        s.push_str("</g>");
+    }
+    genome_axis(&mut s, &x, axis_y);
+    gene_map(&mut s, &x, axis_y + 26.0);
+    s.push_str("</svg>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::call::{locus_of, TargetStatus};
+    use crate::reference::Position;
+
+    #[test]
+    fn gene_map_agrees_with_locus_of() {
+        let g = genes();
+        assert!(g.len() >= 37, "{}", g.len());
+        for gene in &g {
+            let mid = Position::new((gene.start + gene.end) / 2).unwrap();
+            // Overlapping genes (ATP8/ATP6, ND4L/ND4) resolve to the first listed.
+            let l = locus_of(mid);
+            assert!(
+                l == gene.name || l.starts_with("MT-"),
+                "{} vs {l}",
+                gene.name
+            );
+        }
+        let nd1 = g.iter().find(|x| x.name == "MT-ND1").unwrap();
+        assert_eq!(
+            (nd1.start, nd1.end, nd1.kind),
+            (3307, 4262, GeneKind::Protein)
+        );
+        assert_eq!(g.iter().filter(|x| x.kind == GeneKind::Trna).count(), 22);
+        assert_eq!(g.iter().filter(|x| x.kind == GeneKind::Rrna).count(), 2);
+    }
+
+    fn load(name: &str, af: f64, lo: f64, hi: f64, v: Verdict) -> TargetLoad {
+        TargetLoad {
+            target: name.into(),
+            af,
+            af_lo: lo,
+            af_hi: hi,
+            upper_bound: hi * 0.95,
+            max_load: 0.05,
+            depth: 1500,
+            status: TargetStatus::Detected,
+            verdict: v,
+            depth_needed: None,
+        }
+    }
+
+    #[test]
+    fn target_plot_rows_worst_first_and_escaped() {
+        let c = CloneVerdict {
+            clone: "a\"<b>".into(),
+            verdict: Verdict::Fail,
+            rank: None,
+            reasons: vec![],
+            targets: vec![
+                load("m.3243A>G", 0.43, 0.41, 0.46, Verdict::Fail),
+                load("m.8344A>G", 0.0, 0.0, 0.002, Verdict::Pass),
+            ],
+            worst_target: Some("m.3243A>G".into()),
+            max_target_upper_bound: 0.45,
+            mean_depth: 1400.0,
+            breadth: 1.0,
+            other_heteroplasmies: 0,
+            identity_differences: vec![],
+            deletions: vec![crate::select::DeletionLoad {
+                name: "m.8470_13446del".into(),
+                af: 0.3,
+                af_lo: 0.28,
+                af_hi: 0.32,
+                upper_bound: 0.31,
+                max_load: 0.01,
+                junction_reads: 420,
+                called: true,
+                verdict: Verdict::Fail,
+                depth_needed: None,
+            }],
+        };
+        let s = target_load_plot(&c, 0.95);
+        let d = s.find("data-deletion=\"m.8470_13446del\"").unwrap();
+        assert!(s.contains("max 1% (deletions)"));
+        assert!(s.starts_with("<svg data-plot=\"target-loads\" data-clone=\"a&quot;&lt;b&gt;\""));
+        let a = s.find("data-target=\"m.3243A&gt;G\"").unwrap();
+        let b = s.find("data-target=\"m.8344A&gt;G\"").unwrap();
+        assert!(a < b && b < d, "worst target first, deletions last");
+        assert!(s.contains("max 5%"));
+        assert!(!s.contains("<b>"));
+        // Not seen: a hollow marker at the axis edge.
+        assert!(s.contains("fill=\"#fff\""));
+    }
+
+    #[test]
+    fn coverage_plot_has_a_track_per_clone_and_the_gene_map() {
+        let a = vec![1000f32; 166];
+        let mut b = a.clone();
+        for v in &mut b[85..135] {
+            *v = 700.0;
+        }
+        let rows = [
+            CoverageRow {
+                clone: "c1",
+                verdict: Verdict::Pass,
+                bins: &a,
+            },
+            CoverageRow {
+                clone: "c2",
+                verdict: Verdict::Fail,
+                bins: &b,
+            },
+            CoverageRow {
+                clone: "c<3>",
+                verdict: Verdict::Inconclusive,
+                bins: &a,
+            },
+        ];
+        let s = coverage_plot(&rows, Some(100.0));
+        assert_eq!(s.matches("<g data-clone=").count(), 3);
+        assert!(s.contains("data-clone=\"c&lt;3&gt;\""));
+        assert!(s.contains(">ND5<") && s.contains(">CO1<") && s.contains("D-loop"));
+        assert!(s.contains("median of the plate"));
+        assert!(s.contains("policy minimum mean depth (100x)"));
+        assert!(s.contains("0–1,000x"));
+    }
+
+    fn cell(af: f64, called: bool, filters: &[&str]) -> HeatCell {
+        HeatCell {
+            af,
+            lo: af * 0.9,
+            hi: af * 1.1,
+            depth: 1000,
+            alt: (af * 1000.0) as u32,
+            called,
+            genotype: "heteroplasmic",
+            filters: filters.iter().map(|f| f.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn heatmap_marks_filtered_pathogenic_and_artefacts() {
+        let cols = vec![
+            HeatColumn {
+                name: "m.3243A>G".into(),
+                locus: "MT-TL1".into(),
+                pathogenic: Some("MELAS".into()),
+                artefact: None,
+                cells: vec![cell(0.43, true, &[]), cell(0.001, false, &[])],
+            },
+            HeatColumn {
+                name: "m.302A>C".into(),
+                locus: "MT-DLOOP".into(),
+                pathogenic: None,
+                artefact: Some("homopolymer".into()),
+                cells: vec![cell(0.03, true, &["strand_bias"]), cell(0.0, false, &[])],
+            },
+        ];
+        let s = heatmap(&[("x", Verdict::Fail), ("y", Verdict::Pass)], &cols, 2);
+        assert!(s.starts_with("<svg data-plot=\"heatmap\""));
+        assert_eq!(s.matches("<g data-clone=").count(), 2);
+        assert_eq!(
+            s.matches("fill=\"url(#ms-hm-hatch)\"").count(),
+            1 + 1,
+            "one cell + legend"
+        );
+        assert!(s.contains("class=\"lab path\""));
+        assert!(s.contains("m.302A&gt;C†"));
+        assert!(s.contains("filtered: strand_bias"));
+        assert!(s.contains("2 further variant(s) not shown"));
+        assert!(s.contains(">43%<"));
+    }
+
+    #[test]
+    fn deletion_panel_says_when_detection_did_not_run_and_draws_arcs() {
+        let clones = [("c1", Verdict::Pass), ("c6", Verdict::Fail)];
+        let none = deletion_panel(&clones, None, 0.01);
+        assert!(none.starts_with("<svg data-plot=\"deletions\""));
+        assert!(none.contains("no large-deletion results in this run (deletion detection not run)"));
+        assert!(!none.contains("data-deletion"));
+        let empty = deletion_panel(&clones, Some(&[]), 0.01);
+        assert!(empty.contains("no large deletion found in any of the 2 clones"));
+        let del = |clone: &str, af: f64, called: bool, verdict: Verdict| DeletionResult {
+            clone: clone.into(),
+            name: "m.8470_13446del".into(),
+            start: 8470,
+            end: 13446,
+            af,
+            af_lo: (af - 0.02).max(0.0),
+            af_hi: af + 0.02,
+            upper_bound: af + 0.015,
+            called,
+            coverage_ratio: Some(if af > 0.0 { 0.7 } else { 1.0 }),
+            verdict,
+        };
+        let dels = vec![
+            del("c1", 0.0, false, Verdict::Pass),
+            del("c6", 0.3, true, Verdict::Fail),
+        ];
+        let s = deletion_panel(&clones, Some(&dels), 0.01);
+        assert_eq!(s.matches("<g data-clone=").count(), 2, "a row per clone");
+        assert_eq!(s.matches("data-deletion=\"m.8470_13446del\"").count(), 2);
+        assert!(s.contains(" 0 0 1 "), "an arc");
+        assert!(s.contains("m.8470_13446del · 30% [28%–32%]"));
+        assert!(s.contains("m.8470_13446del · not found (&lt; 1.5%)<"));
+        assert!(s.contains("4,977 bp"));
+        assert!(!s.contains("deletion detection not run"));
+    }
+
+    #[test]
+    fn icons_and_bullets_are_well_formed() {
+        for v in [Verdict::Pass, Verdict::Inconclusive, Verdict::Fail] {
+            let s = verdict_icon(v, 16);
+            assert!(s.starts_with("<svg") && s.ends_with("</svg>"));
+            assert!(s.contains(verdict_colour(v)));
+        }
+        let b = bullet(0.0042, 0.05, Verdict::Pass);
+        assert!(b.contains(BLUE) && b.contains(VERMILLION));
+    }
+}

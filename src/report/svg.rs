@@ -1,0 +1,350 @@
+//! Small building blocks for the inline SVG plots of the report: escaping, scales,
+//! ticks, number formats and colour-blind-safe colours. No dependency, no state.
+
+use std::fmt::Write as _;
+
+/// Escape text for HTML and SVG, in element content and in quoted attribute values.
+/// Control characters (which HTML forbids) become U+FFFD.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' | '\r' => out.push(ch),
+            c if c.is_control() => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A coordinate with at most one decimal (keeps the SVG small and stable).
+pub fn n1(x: f64) -> String {
+    if !x.is_finite() {
+        return "0".into();
+    }
+    let r = (x * 10.0).round() / 10.0;
+    if r == r.trunc() {
+        format!("{}", r as i64)
+    } else {
+        format!("{r:.1}")
+    }
+}
+
+/// A linear map from a data domain onto a pixel range (either may be reversed).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Linear {
+    d0: f64,
+    d1: f64,
+    r0: f64,
+    r1: f64,
+}
+
+impl Linear {
+    /// Map `d0..d1` onto `r0..r1`. A zero-width domain maps everything to `r0`.
+    pub fn new((d0, d1): (f64, f64), (r0, r1): (f64, f64)) -> Self {
+        Linear { d0, d1, r0, r1 }
+    }
+
+    /// The pixel position of `x` (not clamped).
+    pub fn at(&self, x: f64) -> f64 {
+        if self.d1 == self.d0 {
+            return self.r0;
+        }
+        self.r0 + (x - self.d0) / (self.d1 - self.d0) * (self.r1 - self.r0)
+    }
+
+    /// The pixel position of `x` clamped to the domain.
+    pub fn clamped(&self, x: f64) -> f64 {
+        let (lo, hi) = (self.d0.min(self.d1), self.d0.max(self.d1));
+        self.at(x.clamp(lo, hi))
+    }
+}
+
+/// A base-10 logarithmic map from a positive domain onto a pixel range. Values at or
+/// below the domain's lower end (including 0) map to its lower end.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Log10 {
+    inner: Linear,
+    lo: f64,
+    hi: f64,
+}
+
+impl Log10 {
+    /// Map `lo..hi` (both > 0, `lo < hi`) onto `r0..r1`.
+    pub fn new((lo, hi): (f64, f64), range: (f64, f64)) -> Self {
+        debug_assert!(lo > 0.0 && hi > lo);
+        Log10 {
+            inner: Linear::new((lo.log10(), hi.log10()), range),
+            lo,
+            hi,
+        }
+    }
+
+    /// The pixel position of `x`, clamped to the domain.
+    pub fn at(&self, x: f64) -> f64 {
+        let x = if x.is_nan() {
+            self.lo
+        } else {
+            x.clamp(self.lo, self.hi)
+        };
+        self.inner.at(x.log10())
+    }
+
+    /// Whether `x` lies below the domain (drawn at its edge).
+    pub fn below(&self, x: f64) -> bool {
+        x < self.lo
+    }
+
+    /// Powers of ten within the domain.
+    pub fn ticks(&self) -> Vec<f64> {
+        let a = self.lo.log10().ceil() as i32;
+        let b = self.hi.log10().floor() as i32;
+        (a..=b).map(|k| 10f64.powi(k)).collect()
+    }
+}
+
+/// A "nice" step (1, 2, 2.5 or 5 times a power of ten) giving about `n` intervals over
+/// `span`.
+pub fn nice_step(span: f64, n: usize) -> f64 {
+    if span <= 0.0 || !span.is_finite() || n == 0 {
+        return 1.0;
+    }
+    let raw = span / n as f64;
+    let p = 10f64.powf(raw.log10().floor());
+    let m = raw / p;
+    let f = if m <= 1.0 {
+        1.0
+    } else if m <= 2.0 {
+        2.0
+    } else if m <= 2.5 {
+        2.5
+    } else if m <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    f * p
+}
+
+/// Ticks from 0 to at least `max` in nice steps (about `n` of them); the last tick is
+/// the axis maximum.
+pub fn nice_ticks(max: f64, n: usize) -> Vec<f64> {
+    let max = if max > 0.0 && max.is_finite() {
+        max
+    } else {
+        1.0
+    };
+    let step = nice_step(max, n);
+    let k = (max / step - 1e-9).ceil().max(1.0) as usize;
+    (0..=k).map(|i| i as f64 * step).collect()
+}
+
+/// A fraction as a percentage with as few digits as make sense (`0.07%`, `2.5%`,
+/// `43%`); 0 is `0%`.
+pub fn pct(f: f64) -> String {
+    let p = f * 100.0;
+    if p < 0.005 {
+        // Rounds to 0.00%.
+        "0%".into()
+    } else if p < 0.1 {
+        format!("{p:.2}%")
+    } else if p < 1.0 {
+        trim(format!("{p:.2}")) + "%"
+    } else if p < 10.0 {
+        trim(format!("{p:.1}")) + "%"
+    } else {
+        format!("{p:.0}%")
+    }
+}
+
+/// A fraction as a tick label (`0.01%`, `1%`, `100%`).
+pub fn pct_tick(f: f64) -> String {
+    trim(format!("{:.4}", f * 100.0)) + "%"
+}
+
+fn trim(s: String) -> String {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// An integer with thousands separators (`16,569`).
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Viridis (perceptually uniform and readable with every common colour-vision
+/// deficiency), sampled at nine points and interpolated linearly.
+const VIRIDIS: [[u8; 3]; 9] = [
+    [68, 1, 84],
+    [71, 44, 122],
+    [59, 81, 139],
+    [44, 113, 142],
+    [33, 144, 141],
+    [39, 173, 129],
+    [92, 200, 99],
+    [170, 220, 50],
+    [253, 231, 37],
+];
+
+/// The viridis colour at `t` in [0, 1] as `#rrggbb`.
+pub fn viridis(t: f64) -> String {
+    let [r, g, b] = viridis_rgb(t);
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+fn viridis_rgb(t: f64) -> [u8; 3] {
+    let t = if t.is_nan() { 0.0 } else { t.clamp(0.0, 1.0) };
+    let x = t * (VIRIDIS.len() - 1) as f64;
+    let i = (x.floor() as usize).min(VIRIDIS.len() - 2);
+    let f = x - i as f64;
+    let mut out = [0u8; 3];
+    for (k, o) in out.iter_mut().enumerate() {
+        let a = VIRIDIS[i][k] as f64;
+        let b = VIRIDIS[i + 1][k] as f64;
+        *o = (a + (b - a) * f).round() as u8;
+    }
+    out
+}
+
+/// Whether text on the viridis colour at `t` should be dark (light background).
+pub fn viridis_wants_dark_text(t: f64) -> bool {
+    let [r, g, b] = viridis_rgb(t);
+    // Relative luminance (sRGB, approximate).
+    0.2126 * r as f64 + 0.7152 * g as f64 + 0.0722 * b as f64 > 140.0
+}
+
+/// The colour scale of allele fractions: square root, so that 1–10% (where the
+/// decisions are) gets as much of the scale as 25–100%.
+pub fn af_to_t(af: f64) -> f64 {
+    af.clamp(0.0, 1.0).sqrt()
+}
+
+/// An SVG `<linearGradient>` (horizontal) of the viridis scale with id `id`.
+pub fn viridis_gradient(id: &str) -> String {
+    let mut s = format!(
+        "<linearGradient id=\"{}\" x1=\"0\" x2=\"1\" y1=\"0\" y2=\"0\">",
+        esc(id)
+    );
+    for i in 0..=16 {
+        let t = i as f64 / 16.0;
+        let _ = write!(
+            s,
+            "<stop offset=\"{}\" stop-color=\"{}\"/>",
+            n1(t * 100.0) + "%",
+            viridis(t)
+        );
+    }
+    s.push_str("</linearGradient>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_covers_markup_quotes_and_controls() {
+        assert_eq!(
+            esc("<script>alert(1)</script>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(esc("a&b \"c\" 'd'"), "a&amp;b &quot;c&quot; &#39;d&#39;");
+        assert_eq!(esc("x\u{0}y\u{7}"), "x\u{FFFD}y\u{FFFD}");
+        assert_eq!(esc("m.3243A>G"), "m.3243A&gt;G");
+        assert_eq!(esc("klon-ü 1"), "klon-ü 1");
+        // Escaping twice is visible (not idempotent): callers escape exactly once.
+        assert_eq!(esc("&amp;"), "&amp;amp;");
+    }
+
+    #[test]
+    fn linear_scale_maps_ends_and_clamps() {
+        let s = Linear::new((0.0, 16569.0), (100.0, 1100.0));
+        assert_eq!(s.at(0.0), 100.0);
+        assert_eq!(s.at(16569.0), 1100.0);
+        assert!((s.at(16569.0 / 2.0) - 600.0).abs() < 1e-9);
+        assert_eq!(s.clamped(-5.0), 100.0);
+        assert_eq!(s.clamped(1e9), 1100.0);
+        // Reversed range (y axes grow downwards).
+        let y = Linear::new((0.0, 2000.0), (50.0, 10.0));
+        assert_eq!(y.at(0.0), 50.0);
+        assert_eq!(y.at(2000.0), 10.0);
+        assert_eq!(y.at(1000.0), 30.0);
+        // Degenerate domain.
+        assert_eq!(Linear::new((3.0, 3.0), (1.0, 9.0)).at(7.0), 1.0);
+    }
+
+    #[test]
+    fn log_scale_maps_decades_evenly_and_clamps_zero() {
+        let s = Log10::new((1e-4, 1.0), (0.0, 400.0));
+        assert!((s.at(1e-4) - 0.0).abs() < 1e-9);
+        assert!((s.at(1e-3) - 100.0).abs() < 1e-9);
+        assert!((s.at(0.01) - 200.0).abs() < 1e-9);
+        assert!((s.at(1.0) - 400.0).abs() < 1e-9);
+        assert_eq!(s.at(0.0), 0.0);
+        assert_eq!(s.at(f64::NAN), 0.0);
+        assert_eq!(s.at(5.0), 400.0);
+        assert!(s.below(0.0) && !s.below(0.05));
+        assert_eq!(s.ticks(), vec![1e-4, 1e-3, 1e-2, 1e-1, 1.0]);
+        let t: Vec<String> = s.ticks().into_iter().map(pct_tick).collect();
+        assert_eq!(t, ["0.01%", "0.1%", "1%", "10%", "100%"]);
+    }
+
+    #[test]
+    fn nice_ticks_cover_the_maximum() {
+        assert_eq!(nice_ticks(1488.0, 3), vec![0.0, 500.0, 1000.0, 1500.0]);
+        assert_eq!(nice_ticks(100.0, 4), vec![0.0, 25.0, 50.0, 75.0, 100.0]);
+        assert_eq!(nice_ticks(0.0, 4), vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+        assert_eq!(nice_step(16569.0, 8), 2500.0);
+        for max in [3.0, 17.0, 999.0, 8123.0, 0.37] {
+            let t = nice_ticks(max, 4);
+            assert!(*t.last().unwrap() >= max && t.len() <= 7, "{max}: {t:?}");
+        }
+    }
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(pct(0.0), "0%");
+        assert_eq!(pct(0.0007), "0.07%");
+        assert_eq!(pct(0.00002), "0%");
+        assert_eq!(pct(0.0042), "0.42%");
+        assert_eq!(pct(0.005), "0.5%");
+        assert_eq!(pct(0.025), "2.5%");
+        assert_eq!(pct(0.05), "5%");
+        assert_eq!(pct(0.434), "43%");
+        assert_eq!(thousands(16569), "16,569");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(n1(3.04), "3");
+        assert_eq!(n1(3.06), "3.1");
+        assert_eq!(n1(-0.0), "0");
+        assert_eq!(n1(f64::NAN), "0");
+    }
+
+    #[test]
+    fn viridis_ends_and_contrast() {
+        assert_eq!(viridis(0.0), "#440154");
+        assert_eq!(viridis(1.0), "#fde725");
+        assert_eq!(viridis(-1.0), "#440154");
+        assert_eq!(viridis(f64::NAN), "#440154");
+        assert!(!viridis_wants_dark_text(0.1));
+        assert!(viridis_wants_dark_text(0.95));
+        assert!((af_to_t(0.25) - 0.5).abs() < 1e-12);
+        assert!(viridis_gradient("g\"x").contains("id=\"g&quot;x\""));
+    }
+}
