@@ -117,6 +117,19 @@ fn sim_clones_default_policy_verdicts_and_reasons() {
     let c6 = clone(&s, "clone06");
     assert_eq!(c6.verdict, Verdict::Fail);
     assert!(has_reason(c6, "m.3243A>G at"), "{:?}", c6.reasons);
+    assert!(
+        has_reason(c6, "deletion m.8470_13446del at") && has_reason(c6, "exceeds the maximum 1.0%"),
+        "{:?}",
+        c6.reasons
+    );
+    for name in [
+        "clone01", "clone02", "clone03", "clone04", "clone05", "clone07",
+    ] {
+        assert!(
+            !has_reason(clone(&s, name), "deletion m."),
+            "{name}: no deletion reason"
+        );
+    }
 
     let c7 = clone(&s, "clone07");
     assert_eq!(c7.verdict, Verdict::Fail);

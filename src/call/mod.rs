@@ -300,6 +300,9 @@ fn call_all_deletions(
         depth: &inputs[i].2,
     };
     let dcfg = &config.deletion;
+    if !dcfg.enabled {
+        return Vec::new();
+    }
     let mut spans: BTreeSet<crate::deletion::DeletionSpan> = BTreeSet::new();
     for (i, (name, _)) in samples.iter().enumerate() {
         for d in call_deletions(name, &input_of(i), dcfg) {

@@ -254,7 +254,9 @@ pub fn call_and_write(
     inputs: &[PathBuf],
     bars: &Bars,
 ) -> Result<CallReport> {
-    let config = opts.to_config();
+    let mut config = opts.to_config();
+    // Counts made without deletion evidence cannot say anything about deletions.
+    config.deletion.enabled = loaded.iter().all(|l| l.settings.deletion_evidence);
     let catalogue = opts.catalogue()?;
     let samples: Vec<(&str, &Counts)> = loaded
         .iter()

@@ -39,6 +39,10 @@ pub struct InputOpts {
     /// With --split-by: count only the groups listed in FILE (one per line).
     #[arg(long, value_name = "FILE", requires = "split_by")]
     pub groups: Option<PathBuf>,
+    /// Do not collect evidence for large deletions (split/clipped reads, discordant
+    /// pairs) while counting; `call` then reports no deletion results.
+    #[arg(long)]
+    pub no_deletion_evidence: bool,
     /// Genome window per work unit in bp (default: from --threads; results never depend on it).
     #[arg(long, value_name = "BP", value_parser = clap::value_parser!(u32).range(1..))]
     pub window: Option<u32>,
@@ -133,6 +137,7 @@ pub fn count_config(
         groups,
         threads: run.threads,
         window: input.window,
+        deletion_evidence: !input.no_deletion_evidence,
     })
 }
 

@@ -59,6 +59,9 @@ pub struct CountConfig {
     pub threads: usize,
     /// Genome window per work unit in bp (`None`: chosen from the thread count).
     pub window: Option<u32>,
+    /// Collect evidence for large deletions in the same pass (split and clipped reads,
+    /// discordant pairs, read starts and ends).
+    pub deletion_evidence: bool,
 }
 
 impl Default for CountConfig {
@@ -70,6 +73,7 @@ impl Default for CountConfig {
             groups: None,
             threads: 0,
             window: None,
+            deletion_evidence: true,
         }
     }
 }

@@ -16,6 +16,13 @@ pub struct CountSettings {
     pub filter: ReadFilter,
     /// Overlapping-mate strategy.
     pub overlaps: OverlapMode,
+    /// Whether evidence for large deletions was collected.
+    #[serde(default = "yes")]
+    pub deletion_evidence: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl CountSettings {
@@ -24,6 +31,7 @@ impl CountSettings {
         CountSettings {
             filter: c.filter.clone(),
             overlaps: c.overlaps,
+            deletion_evidence: c.deletion_evidence,
         }
     }
 }

@@ -273,7 +273,10 @@ impl<'a> UnitState<'a> {
         // Evidence for large deletions, in the same pass: read starts and ends (reads
         // spanning a breakpoint intact), split/clipped reads and discordant pairs.
         let end = v.ref_end().min(self.contig_len);
-        if end > v.pos && flags & (FLAG_SECONDARY | FLAG_SUPPLEMENTARY) == 0 {
+        if self.cfg.deletion_evidence
+            && end > v.pos
+            && flags & (FLAG_SECONDARY | FLAG_SUPPLEMENTARY) == 0
+        {
             acc.ensure(end);
             acc.rows[(v.pos - acc.offset) as usize].read_starts += 1;
             acc.rows[(end - 1 - acc.offset) as usize].read_ends += 1;

@@ -31,6 +31,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeletionConfig {
+    /// Call large deletions at all (off when the counts hold no deletion evidence).
+    #[serde(default = "enabled")]
+    pub enabled: bool,
     /// Shortest deletion reported (shorter ones are small indels, from the CIGAR).
     pub min_len: u32,
     /// Fewest junction reads for an event.
@@ -46,6 +49,7 @@ pub struct DeletionConfig {
 impl Default for DeletionConfig {
     fn default() -> Self {
         DeletionConfig {
+            enabled: true,
             min_len: 50,
             min_junction_reads: 3,
             min_af: 0.01,
@@ -53,6 +57,10 @@ impl Default for DeletionConfig {
             confidence: 0.95,
         }
     }
+}
+
+fn enabled() -> bool {
+    true
 }
 
 /// A deletion of the rCRS bases `start..=end` (1-based, closed).

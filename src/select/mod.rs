@@ -203,6 +203,7 @@ pub fn select(
     let conf = set.config.confidence;
     let conf_txt = format!("{:.0}%", conf * 100.0);
     // Donor profile.
+    let min_depth = set.config.min_depth;
     let (profile, donor_source): (BTreeSet<String>, String) = match donor {
         Some(list) => (list.into_iter().collect(), "given with --donor".into()),
         None => {
@@ -211,12 +212,14 @@ pub fn select(
                 .iter()
                 .filter(|v| is_identity_marker(v))
                 .filter(|v| {
+                    // Homoplasmic in most of the clones that cover the site.
+                    let covered = v.calls.iter().filter(|c| c.depth >= min_depth).count();
                     let homs = v
                         .calls
                         .iter()
-                        .filter(|c| c.genotype == Genotype::Hom && c.filters.is_empty())
+                        .filter(|c| c.depth >= min_depth && c.genotype == Genotype::Hom)
                         .count();
-                    homs * 2 > n
+                    covered > 0 && homs * 2 > covered
                 })
                 .map(|v| v.name.clone())
                 .collect();
@@ -250,7 +253,9 @@ pub fn select(
             } else if t.upper_bound < max {
                 (Verdict::Pass, None)
             } else {
-                let f = if evidence { t.af } else { 0.0 };
+                // The observed fraction (significant or not) is the best guess of
+                // what more reads will show.
+                let f = t.af;
                 (
                     Verdict::Inconclusive,
                     depth_to_bound_below(f.min(max * 0.999), max, conf),
@@ -365,6 +370,11 @@ pub fn select(
                 depth_needed,
             });
         }
+        if !set.config.deletion.enabled {
+            inconclusive.push(
+                "deletions not assessed: the clones were counted without deletion evidence (--no-deletion-evidence)".into(),
+            );
+        }
         if !dloads.is_empty() && dloads.iter().all(|d| d.verdict == Verdict::Pass) {
             let worst = dloads
                 .iter()
@@ -410,14 +420,16 @@ pub fn select(
         if policy.identity.check {
             for v in set.variants.iter().filter(|v| is_identity_marker(v)) {
                 let c = &v.calls[i];
-                let hom = c.genotype == Genotype::Hom && c.filters.is_empty();
+                if c.depth < min_depth {
+                    continue; // too few reads to tell
+                }
                 let in_profile = profile.contains(&v.name);
-                if hom && !in_profile {
+                if c.genotype == Genotype::Hom && !in_profile {
                     differences.push(format!("+{}", v.name));
                 }
                 let absent =
                     c.genotype == Genotype::Ref || (c.genotype == Genotype::Het && c.af < 0.5);
-                if in_profile && absent && c.depth >= set.config.min_depth {
+                if in_profile && absent {
                     differences.push(format!("-{}", v.name));
                 }
             }
