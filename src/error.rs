@@ -14,7 +14,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A file could not be opened, read or written.
-    #[error("{}: {action}: {source}", path.display())]
+    #[error("{}: {action}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -143,7 +143,7 @@ pub enum Error {
     Config(String),
 
     /// htslib reported an error that has no more specific variant.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: htslib error", path.display())]
     Hts {
         /// The file.
         path: PathBuf,

@@ -221,7 +221,8 @@ pub(crate) struct SiteContext<'a> {
     pub indels: &'a IndelTable,
 }
 
-/// Background of a count across the siblings of clone `i` (leave-one-out).
+/// Background of a count across the siblings of clone `i` (leave-one-out), from the
+/// siblings in which it is a minor allele.
 ///
 /// The siblings are taken in order of increasing fraction and added to the background
 /// set while each is consistent (upper-tail p ≥ `CONSISTENT_P`) with the set so far: the
@@ -249,7 +250,10 @@ fn sibling_background(
     let mut others: Vec<(u64, u64)> = pairs
         .iter()
         .enumerate()
-        .filter(|&(j, p)| j != i && p.1 > 0)
+        // Only clones where this allele is a minor one can say what its error rate is:
+        // where it is the major allele (a carrier of the ALT, for the not-ALT reads) it
+        // is biology, not error.
+        .filter(|&(j, p)| j != i && p.1 > 0 && 2 * p.0 < p.1)
         .map(|(_, p)| *p)
         .collect();
     if others.len() + 1 < config.min_background_clones || others.len() < 2 {

@@ -303,11 +303,6 @@ impl Counts {
         self.junctions.merge(other.junctions.clone());
     }
 
-    /// The sites and the indel map, mutably at once (for sinks).
-    pub(crate) fn parts_mut(&mut self) -> (&mut [SiteCounts], &mut IndelMap) {
-        (self.sites.as_mut_slice(), &mut self.indels)
-    }
-
     /// Depth at every position.
     pub fn depths(&self) -> Vec<u32> {
         self.sites.iter().map(SiteCounts::depth).collect()

@@ -386,7 +386,7 @@ mod tests {
     fn round_trip() {
         let mut counts = Counts::new();
         {
-            let (sites, _) = counts.parts_mut();
+            let sites = counts.sites_mut();
             sites[0].n[FWD][0] = 7;
             sites[0].qsum[FWD][0] = 210;
             sites[16568].n[REV][5] = 3;

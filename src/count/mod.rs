@@ -16,6 +16,7 @@
 //! # Ok::<(), mitosieve::Error>(())
 //! ```
 
+mod block;
 mod counts;
 pub mod file;
 mod overlap;
@@ -41,7 +42,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use unit::{run_unit, Grouper, UnitOutput};
+use unit::{run_pipelined, run_unit, Grouper, UnitOutput};
 use walker::DirectSink;
 
 /// Settings for [`count`].
@@ -197,26 +198,40 @@ where
     pool.install(|| count_in_pool(inputs, config, threads, observer, &sink))
 }
 
-fn windows_for(
-    info: &InputInfo,
-    config: &CountConfig,
-    threads: usize,
-    n_sources: usize,
-) -> Vec<(u32, u32)> {
-    if !info.indexed {
-        return vec![(0, MT_LENGTH)];
-    }
-    let size = match config.window {
-        Some(w) => w.clamp(1, MT_LENGTH),
-        None => {
-            let per_source = threads.div_ceil(n_sources).max(1) as u32;
-            MT_LENGTH.div_ceil(per_source)
+/// How one input is read.
+#[derive(Clone, Debug)]
+enum Plan {
+    /// One reader per genome window (`--window`; with an index, each window jumps to
+    /// its start).
+    Windows(Vec<(u32, u32)>),
+    /// One reader, counting spread over the pool in batches (few inputs, many threads).
+    Pipelined,
+    /// One reader, counted by the thread that reads (as many inputs as threads, or
+    /// more).
+    Whole,
+}
+
+/// Choose how to read each input. With fewer inputs than threads, a single input is
+/// read once by a pipelined reader (a BAI index maps the whole 16.5-kb mt contig to one
+/// 16-kb linear-index window, so a second window reader would decompress the first
+/// window's reads again); `--window` forces window readers.
+fn plan_for(info: &InputInfo, config: &CountConfig, threads: usize, n_sources: usize) -> Plan {
+    if let Some(w) = config.window {
+        if info.indexed {
+            let size = w.clamp(1, MT_LENGTH);
+            return Plan::Windows(
+                (0..MT_LENGTH)
+                    .step_by(size as usize)
+                    .map(|s| (s, (s + size).min(MT_LENGTH)))
+                    .collect(),
+            );
         }
-    };
-    (0..MT_LENGTH)
-        .step_by(size as usize)
-        .map(|s| (s, (s + size).min(MT_LENGTH)))
-        .collect()
+    }
+    if n_sources < threads {
+        Plan::Pipelined
+    } else {
+        Plan::Whole
+    }
 }
 
 fn count_in_pool<F>(
@@ -237,25 +252,21 @@ where
             warnings.push(w.clone());
         }
     }
-    let plans: Vec<Vec<(u32, u32)>> = infos
+    let plans: Vec<Plan> = infos
         .iter()
-        .map(|i| windows_for(i, config, threads, infos.len()))
+        .map(|i| plan_for(i, config, threads, infos.len()))
         .collect();
-    let units: usize = plans.iter().map(Vec::len).sum();
-    let decompress = if units < threads {
-        (threads - units) / units
-    } else {
-        0
-    };
+    // No htslib decompression threads: a pipelined reader already overlaps inflating
+    // and counting on two threads, and htslib 1.19's threaded reader can hang when it
+    // seeks into a corrupt block (a truncated BAM read through a stale index).
+    let decompress = 0;
     let registry: Mutex<HashMap<String, PathBuf>> = Mutex::new(HashMap::new());
     let results: Vec<Result<(Vec<CountSummary>, Option<SplitSummary>)>> = infos
         .par_iter()
         .zip(plans.par_iter())
         .enumerate()
-        .map(|(i, (info, windows))| {
-            count_source(
-                i, info, windows, decompress, config, observer, sink, &registry,
-            )
+        .map(|(i, (info, plan))| {
+            count_source(i, info, plan, decompress, config, observer, sink, &registry)
         })
         .collect();
     let mut run = CountRun {
@@ -274,7 +285,7 @@ where
 fn count_source<F>(
     index: usize,
     info: &InputInfo,
-    windows: &[(u32, u32)],
+    plan: &Plan,
     decompress: usize,
     config: &CountConfig,
     observer: &dyn Observer,
@@ -291,11 +302,21 @@ where
     observer.source_started(index, &label, u64::from(MT_LENGTH));
     let split = config.input.split_by.clone();
     let grouper = Grouper::new(info, split.clone(), config.groups.as_deref());
-    let outputs: Vec<Result<UnitOutput>> = windows
-        .par_iter()
-        .map(|&(s, e)| run_unit(info, index, s, e, decompress, config, &grouper, observer))
-        .collect();
-    let outputs: Vec<UnitOutput> = outputs.into_iter().collect::<Result<_>>()?;
+    let outputs: Vec<UnitOutput> = match plan {
+        Plan::Windows(windows) => {
+            let outputs: Vec<Result<UnitOutput>> = windows
+                .par_iter()
+                .map(|&(s, e)| run_unit(info, index, s, e, decompress, config, &grouper, observer))
+                .collect();
+            outputs.into_iter().collect::<Result<_>>()?
+        }
+        Plan::Pipelined => vec![run_pipelined(
+            info, index, decompress, config, &grouper, observer,
+        )?],
+        Plan::Whole => vec![run_unit(
+            info, index, 0, MT_LENGTH, decompress, config, &grouper, observer,
+        )?],
+    };
     let merged = merge(outputs, config.filter.min_base_quality);
     observer.source_finished(index);
 
@@ -394,9 +415,7 @@ fn merge(outputs: Vec<UnitOutput>, min_bq: u8) -> Merged {
             let entry = by_name
                 .entry(name)
                 .or_insert_with(|| (Counts::new(), ReadTally::default()));
-            entry
-                .0
-                .add_block(acc.offset as usize, &acc.rows, acc.indels);
+            acc.block.add_into(&mut entry.0, acc.indels);
             entry.0.add_junctions(acc.junctions);
             entry.1.add(&acc.tally);
         }
@@ -407,13 +426,17 @@ fn merge(outputs: Vec<UnitOutput>, min_bq: u8) -> Merged {
         unassigned.without_group += out.unassigned.without_group;
         unassigned.not_listed += out.unassigned.not_listed;
     }
+    // Mates split across windows: reconciled here into whole-genome blocks per clone.
+    let mut blocks: HashMap<String, (block::Block, IndelMap)> = HashMap::new();
     let mut commit = |group: &str, f: &mut dyn FnMut(&mut DirectSink<'_>)| {
-        let entry = by_name
-            .entry(group.to_string())
-            .or_insert_with(|| (Counts::new(), ReadTally::default()));
-        let (sites, indels) = entry.0.parts_mut();
+        let (b, indels) = blocks.entry(group.to_string()).or_insert_with(|| {
+            let mut b = block::Block::new(0);
+            b.ensure(MT_LENGTH);
+            (b, IndelMap::new())
+        });
+        b.note_read();
         let mut sink = DirectSink {
-            rows: sites,
+            rows: &mut b.rows,
             offset: 0,
             indels,
             min_bq,
@@ -432,6 +455,12 @@ fn merge(outputs: Vec<UnitOutput>, min_bq: u8) -> Merged {
     }
     for (_, left) in outgoing {
         commit(&left.group, &mut |s| commit_single(&left.mate, s));
+    }
+    for (group, (b, indels)) in blocks {
+        let entry = by_name
+            .entry(group)
+            .or_insert_with(|| (Counts::new(), ReadTally::default()));
+        b.add_into(&mut entry.0, indels);
     }
     Merged {
         groups: by_name.into_iter().collect(),

@@ -229,7 +229,8 @@ impl StrandSink for super::walker::DirectSink<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::counts::{IndelKey, IndelMap, SiteCounts, LOWQ};
+    use super::super::block::{Block, HotRow};
+    use super::super::counts::{Counts, IndelKey, IndelMap, SiteCounts, LOWQ};
     use super::super::walker::{DirectSink, DEL};
     use super::*;
 
@@ -247,11 +248,12 @@ mod tests {
     }
 
     fn run(a: &MateObs, b: &MateObs) -> (Vec<SiteCounts>, IndelMap) {
-        let mut rows = vec![SiteCounts::default(); 20];
+        let mut block = Block::new(0);
+        block.ensure(20);
         let mut indels = IndelMap::new();
         {
             let mut s = DirectSink {
-                rows: &mut rows,
+                rows: &mut block.rows,
                 offset: 0,
                 indels: &mut indels,
                 min_bq: 20,
@@ -260,7 +262,10 @@ mod tests {
             };
             commit_pair(a, b, &mut s);
         }
-        (rows, indels)
+        let mut c = Counts::new();
+        block.add_into(&mut c, IndelMap::new());
+        let _: &[HotRow] = &block.rows;
+        (c.sites()[..20].to_vec(), indels)
     }
 
     #[test]

@@ -6,9 +6,10 @@
 //! another window). Whatever the window size, every read is counted by exactly one unit
 //! and every overlapping fragment is reconciled exactly once.
 
-use super::counts::{IndelMap, SiteCounts};
+use super::block::Block;
+use super::counts::IndelMap;
 use super::overlap::{commit_pair, commit_single, MateObs, OverlapMode};
-use super::walker::{walk, CollectSink, DirectSink, ReadView};
+use super::walker::{walk, CollectSink, DirectSink, ReadView, RoutingSink};
 use super::{CountConfig, Observer};
 use crate::error::{Error, Result};
 use crate::filter::{ReadTally, Verdict};
@@ -16,6 +17,37 @@ use crate::input::{AlignmentReader, InputInfo, SplitBy};
 use crate::reference::MT_LENGTH;
 use rust_htslib::bam::record::{Aux, Record};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A small, fast hasher for read names (FxHash): the stash of waiting mates is hit by
+/// every overlapping pair.
+#[derive(Default)]
+struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+    fn finish(&self) -> u64 {
+        // splitmix64's finaliser: spread the entropy into every bit (hashbrown takes the
+        // bucket from the low bits and the tag from the high ones).
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+type FxBuild = BuildHasherDefault<FxHasher>;
 
 const FLAG_PAIRED: u16 = 0x1;
 const FLAG_MATE_UNMAPPED: u16 = 0x8;
@@ -27,8 +59,7 @@ const FLAG_SUPPLEMENTARY: u16 = 0x800;
 /// Counts of one clone within one window: rows from `offset` on, grown as reads need.
 #[derive(Debug, Default)]
 pub(crate) struct GroupAcc {
-    pub offset: u32,
-    pub rows: Vec<SiteCounts>,
+    pub block: Block,
     pub indels: IndelMap,
     pub tally: ReadTally,
     pub junctions: crate::deletion::JunctionEvidence,
@@ -37,23 +68,20 @@ pub(crate) struct GroupAcc {
 impl GroupAcc {
     fn new(offset: u32) -> Self {
         GroupAcc {
-            offset,
+            block: Block::new(offset),
             ..Default::default()
         }
     }
 
     #[inline]
     fn ensure(&mut self, end: u32) {
-        let need = end.min(MT_LENGTH).saturating_sub(self.offset) as usize;
-        if need > self.rows.len() {
-            self.rows.resize(need, SiteCounts::default());
-        }
+        self.block.ensure(end.min(MT_LENGTH));
     }
 
     fn sink(&mut self, min_bq: u8, strand: usize, mate_other_contig: bool) -> DirectSink<'_> {
         DirectSink {
-            rows: &mut self.rows,
-            offset: self.offset,
+            rows: &mut self.block.rows,
+            offset: self.block.offset,
             indels: &mut self.indels,
             min_bq,
             strand,
@@ -101,6 +129,11 @@ pub(crate) struct Grouper {
 }
 
 impl Grouper {
+    /// Every read goes to the one clone of the file.
+    pub fn is_single(&self) -> bool {
+        self.split.is_none()
+    }
+
     pub fn new(info: &InputInfo, split: Option<SplitBy>, whitelist: Option<&[String]>) -> Self {
         Grouper {
             split,
@@ -169,7 +202,11 @@ struct UnitState<'a> {
     groups: Vec<GroupAcc>,
     names: Vec<String>,
     index: HashMap<Vec<u8>, usize>,
-    stash: HashMap<Vec<u8>, Stashed>,
+    stash: HashMap<Vec<u8>, Stashed, FxBuild>,
+    /// Observation buffers of committed mates, reused.
+    pool: Vec<CollectSink>,
+    /// Whether reads go to one clone only (no --split-by): no group lookup per read.
+    single: bool,
     expiry: BTreeMap<(u32, u64), Vec<u8>>,
     serial: u64,
     out: UnitOutput,
@@ -207,6 +244,9 @@ fn text_cigar_ref_len(cigar: &str) -> Option<u32> {
 
 impl<'a> UnitState<'a> {
     fn group_index(&mut self, rec: &Record, grouper: &Grouper) -> Option<usize> {
+        if self.single && !self.groups.is_empty() {
+            return Some(0);
+        }
         let mut buf = std::mem::take(&mut self.key_buf);
         let r = match grouper.key(rec, &mut buf) {
             Ok(key) => Some(match self.index.get(key) {
@@ -232,15 +272,39 @@ impl<'a> UnitState<'a> {
         r
     }
 
-    fn collect(&mut self, v: &ReadView<'_>, first: bool, mate_other_contig: bool) -> MateObs {
-        let mut c = CollectSink::default();
-        walk(v, self.contig_len, &mut c, &mut self.ins_buf);
+    /// Walk a read, counting it directly except in `lo..=hi`, which is kept (returned)
+    /// for reconciliation with its mate.
+    fn route(&mut self, g: usize, v: &ReadView<'_>, first: bool, lo: u32, hi: u32) -> MateObs {
+        let mut keep = self.pool.pop().unwrap_or_default();
+        let min_bq = self.cfg.filter.min_base_quality;
+        let contig_len = self.contig_len;
+        {
+            let acc = &mut self.groups[g];
+            let mut sink = RoutingSink {
+                direct: acc.sink(min_bq, usize::from(v.rev), false),
+                keep: &mut keep,
+                lo,
+                hi,
+            };
+            walk(v, contig_len, &mut sink, &mut self.ins_buf);
+        }
         MateObs {
             first,
             strand: usize::from(v.rev),
-            mate_other_contig,
-            obs: c.obs,
-            events: c.events,
+            mate_other_contig: false,
+            obs: std::mem::take(&mut keep.obs),
+            events: std::mem::take(&mut keep.events),
+        }
+    }
+
+    /// Give a committed mate's buffers back for reuse.
+    fn recycle(&mut self, m: MateObs) {
+        if self.pool.len() < 4096 {
+            let mut obs = m.obs;
+            let mut events = m.events;
+            obs.clear();
+            events.clear();
+            self.pool.push(CollectSink { obs, events });
         }
     }
 
@@ -248,7 +312,6 @@ impl<'a> UnitState<'a> {
         let min_bq = self.cfg.filter.min_base_quality;
         let contig_len = self.contig_len;
         let acc = &mut self.groups[g];
-        acc.ensure(v.ref_end());
         let mut sink = acc.sink(min_bq, usize::from(v.rev), mate_other_contig);
         walk(v, contig_len, &mut sink, &mut self.ins_buf);
     }
@@ -267,19 +330,22 @@ impl<'a> UnitState<'a> {
             Verdict::Keep { mate_other_contig } => mate_other_contig,
         };
         acc.tally.used += 1;
+        acc.block.note_read();
         acc.tally.mate_other_contig_kept += u64::from(mate_other_contig);
         let v = view(rec);
         let flags = rec.flags();
+        let ref_end = v.ref_end();
+        let end = ref_end.min(self.contig_len);
+        acc.ensure(end);
         // Evidence for large deletions, in the same pass: read starts and ends (reads
         // spanning a breakpoint intact), split/clipped reads and discordant pairs.
-        let end = v.ref_end().min(self.contig_len);
         if self.cfg.deletion_evidence
             && end > v.pos
             && flags & (FLAG_SECONDARY | FLAG_SUPPLEMENTARY) == 0
         {
-            acc.ensure(end);
-            acc.rows[(v.pos - acc.offset) as usize].read_starts += 1;
-            acc.rows[(end - 1 - acc.offset) as usize].read_ends += 1;
+            let (off, s) = (acc.block.offset, usize::from(v.rev));
+            acc.block.rows[(v.pos - off) as usize][s].starts += 1;
+            acc.block.rows[(end - 1 - off) as usize][s].ends += 1;
             acc.junctions.observe_record(rec, &self.contig);
         }
         let pairable = self.cfg.overlaps == OverlapMode::Fragment
@@ -297,34 +363,45 @@ impl<'a> UnitState<'a> {
         let is_right = mpos < v.pos || (mpos == v.pos && self.stash.contains_key(qname));
         if is_right {
             if let Some(left) = self.stash.remove(qname) {
-                let right = self.collect(&v, first, false);
+                // Keep only what the left mate can see: up to one past its last base.
+                let left_last = left
+                    .mate
+                    .obs
+                    .last()
+                    .map_or(0, |o| o.pos)
+                    .max(left.mate.events.last().map_or(0, |e| e.anchor));
+                let right = self.route(g, &v, first, 0, left_last.saturating_add(1));
                 let min_bq = self.cfg.filter.min_base_quality;
                 let acc = &mut self.groups[left.group];
-                acc.ensure(v.ref_end());
                 commit_pair(&left.mate, &right, &mut acc.sink(min_bq, 0, false));
+                self.recycle(left.mate);
+                self.recycle(right);
             } else if mpos >= self.start {
                 // The mate is in this window and was not kept: no overlap, or filtered.
                 self.direct(g, &v, false);
             } else {
+                // The mate started in an earlier window: hand the overlap to the merge.
                 let mate_end = match rec.aux(b"MC") {
                     Ok(Aux::String(mc)) => text_cigar_ref_len(mc).map(|l| mpos.saturating_add(l)),
                     _ => None,
                 };
-                if mate_end.is_some_and(|e| e <= v.pos) {
-                    self.direct(g, &v, false);
-                } else {
-                    let mate = self.collect(&v, first, false);
-                    self.out.incoming.push(PendingMate {
-                        qname: qname.to_vec(),
-                        group: self.names[g].clone(),
-                        mate,
-                    });
+                match mate_end {
+                    Some(e) if e <= v.pos => self.direct(g, &v, false),
+                    _ => {
+                        let hi = mate_end.map_or(u32::MAX, |e| e); // last mate base + 1
+                        let mate = self.route(g, &v, first, 0, hi);
+                        self.out.incoming.push(PendingMate {
+                            qname: qname.to_vec(),
+                            group: self.names[g].clone(),
+                            mate,
+                        });
+                    }
                 }
             }
-        } else if mpos < v.ref_end() {
-            // The mate starts inside this read: keep it until the mate arrives.
-            let mate = self.collect(&v, first, false);
-            self.groups[g].ensure(v.ref_end());
+        } else if mpos < ref_end {
+            // The mate starts inside this read: count what lies before it now, keep the
+            // rest until the mate arrives.
+            let mate = self.route(g, &v, first, mpos, u32::MAX);
             self.serial += 1;
             if mpos < self.end {
                 self.expiry.insert((mpos, self.serial), qname.to_vec());
@@ -353,6 +430,7 @@ impl<'a> UnitState<'a> {
                 if let Some(s) = self.stash.remove(&qname) {
                     let min_bq = self.cfg.filter.min_base_quality;
                     commit_single(&s.mate, &mut self.groups[s.group].sink(min_bq, 0, false));
+                    self.recycle(s.mate);
                 }
             }
         }
@@ -374,6 +452,55 @@ impl<'a> UnitState<'a> {
     }
 }
 
+impl<'a> UnitState<'a> {
+    fn new(
+        cfg: &'a CountConfig,
+        info: &InputInfo,
+        grouper: &Grouper,
+        start: u32,
+        end: u32,
+    ) -> Self {
+        UnitState {
+            cfg,
+            contig: info.contig.clone(),
+            contig_len: MT_LENGTH,
+            start,
+            end,
+            groups: Vec::new(),
+            names: Vec::new(),
+            index: HashMap::new(),
+            stash: HashMap::default(),
+            pool: Vec::new(),
+            single: grouper.is_single(),
+            expiry: BTreeMap::new(),
+            serial: 0,
+            out: UnitOutput::default(),
+            ins_buf: Vec::new(),
+            key_buf: Vec::new(),
+        }
+    }
+}
+
+fn read_error(info: &InputInfo, previous: i64, e: rust_htslib::errors::Error) -> Error {
+    Error::corrupt(
+        &info.path,
+        format!(
+            "cannot read past {}:{} ({e}); the file is truncated or corrupt",
+            info.contig,
+            previous.max(0) + 1
+        ),
+    )
+}
+
+fn unsorted(info: &InputInfo, pos: i64, previous: i64) -> Error {
+    Error::Unsorted {
+        path: info.path.clone(),
+        contig: info.contig.clone(),
+        pos: (pos + 1) as u64,
+        previous: (previous + 1) as u64,
+    }
+}
+
 /// Count the reads of `info` that start in `[start, end)`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_unit(
@@ -386,40 +513,15 @@ pub(crate) fn run_unit(
     grouper: &Grouper,
     observer: &dyn Observer,
 ) -> Result<UnitOutput> {
-    let contig_len = MT_LENGTH;
     let mut reader = AlignmentReader::open(info, start, end, decompress_threads)?;
-    let mut st = UnitState {
-        cfg,
-        contig: info.contig.clone(),
-        contig_len,
-        start,
-        end,
-        groups: Vec::new(),
-        names: Vec::new(),
-        index: HashMap::new(),
-        stash: HashMap::new(),
-        expiry: BTreeMap::new(),
-        serial: 0,
-        out: UnitOutput::default(),
-        ins_buf: Vec::new(),
-        key_buf: Vec::new(),
-    };
+    let mut st = UnitState::new(cfg, info, grouper, start, end);
     let mut rec = Record::new();
     let mut previous: i64 = -1;
     let mut reported = u64::from(start);
     let mut since_report = 0u32;
     let tid = info.tid as i32;
     while let Some(r) = reader.read(&mut rec) {
-        if let Err(e) = r {
-            return Err(Error::corrupt(
-                &info.path,
-                format!(
-                    "cannot read past {}:{} ({e}); the file is truncated or corrupt",
-                    info.contig,
-                    previous.max(0) + 1
-                ),
-            ));
-        }
+        r.map_err(|e| read_error(info, previous, e))?;
         if rec.tid() != tid {
             continue;
         }
@@ -431,12 +533,7 @@ pub(crate) fn run_unit(
             break;
         }
         if pos < previous {
-            return Err(Error::Unsorted {
-                path: info.path.clone(),
-                contig: info.contig.clone(),
-                pos: (pos + 1) as u64,
-                previous: (previous + 1) as u64,
-            });
+            return Err(unsorted(info, pos, previous));
         }
         if pos > previous {
             st.expire(pos as u32);
@@ -453,6 +550,88 @@ pub(crate) fn run_unit(
     }
     observer.progress(source, u64::from(end).saturating_sub(reported));
     Ok(st.finish())
+}
+
+/// Reads per batch handed from the reading thread to the counting thread.
+const BATCH_READS: usize = 4096;
+
+/// Count one input with two threads of its own: this thread reads (htslib inflates
+/// BGZF blocks on `decompress_threads` more) and hands batches of records to a counting
+/// thread, so reading and counting overlap. The counting thread sees every record in
+/// file order, exactly as [`run_unit`] would.
+pub(crate) fn run_pipelined(
+    info: &InputInfo,
+    source: usize,
+    decompress_threads: usize,
+    cfg: &CountConfig,
+    grouper: &Grouper,
+    observer: &dyn Observer,
+) -> Result<UnitOutput> {
+    use std::sync::mpsc::sync_channel;
+    let mut reader = AlignmentReader::open(info, 0, MT_LENGTH, decompress_threads)?;
+    let tid = info.tid as i32;
+    let (full_tx, full_rx) = sync_channel::<(Vec<Record>, usize)>(4);
+    let (empty_tx, empty_rx) = sync_channel::<Vec<Record>>(8);
+    std::thread::scope(|scope| {
+        let counter = scope.spawn(move || {
+            let mut st = UnitState::new(cfg, info, grouper, 0, MT_LENGTH);
+            let mut previous = -1i64;
+            for (batch, n) in full_rx {
+                for rec in &batch[..n] {
+                    let pos = rec.pos();
+                    if pos > previous {
+                        st.expire(pos as u32);
+                        previous = pos;
+                    }
+                    st.process(rec, grouper);
+                }
+                let _ = empty_tx.try_send(batch);
+            }
+            st.finish()
+        });
+        let read = (|| -> Result<()> {
+            let mut batch: Vec<Record> = (0..BATCH_READS).map(|_| Record::new()).collect();
+            let mut n = 0usize;
+            let mut previous: i64 = -1;
+            let mut reported = 0u64;
+            while let Some(r) = reader.read(&mut batch[n]) {
+                r.map_err(|e| read_error(info, previous, e))?;
+                let rec = &batch[n];
+                if rec.tid() != tid {
+                    continue;
+                }
+                let pos = rec.pos();
+                if pos < previous {
+                    return Err(unsorted(info, pos, previous));
+                }
+                previous = pos;
+                n += 1;
+                if n == BATCH_READS {
+                    let next = empty_rx
+                        .try_recv()
+                        .unwrap_or_else(|_| (0..BATCH_READS).map(|_| Record::new()).collect());
+                    let full = std::mem::replace(&mut batch, next);
+                    if full_tx.send((full, n)).is_err() {
+                        break;
+                    }
+                    n = 0;
+                    let p = (pos.max(0) as u64).min(u64::from(MT_LENGTH));
+                    observer.progress(source, p.saturating_sub(reported));
+                    reported = reported.max(p);
+                }
+            }
+            if n > 0 {
+                let _ = full_tx.send((batch, n));
+            }
+            observer.progress(source, u64::from(MT_LENGTH).saturating_sub(reported));
+            Ok(())
+        })();
+        drop(full_tx);
+        let out = counter
+            .join()
+            .map_err(|_| Error::Config("the counting thread panicked".into()))?;
+        read.map(|()| out)
+    })
 }
 
 #[cfg(test)]

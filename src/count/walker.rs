@@ -14,7 +14,8 @@
 //!   threshold;
 //! - IUPAC ambiguity codes count as `N`; a quality of 255 (unknown) counts as low.
 
-use super::counts::{IndelKey, IndelMap, SiteCounts, INS, LOWQ};
+use super::block::HotRow;
+use super::counts::{IndelKey, IndelMap, INS, LOWQ};
 
 /// 4-bit BAM base code → allele index (A=0, C=1, G=2, T=3, anything else N=4).
 const CODE_TO_ALLELE: [u8; 16] = [4, 0, 1, 4, 2, 4, 4, 4, 3, 4, 4, 4, 4, 4, 4, 4];
@@ -61,6 +62,17 @@ impl ReadView<'_> {
 pub(crate) trait Sink {
     /// A read base (allele index 0..=4) at zero-based `pos`.
     fn base(&mut self, pos: u32, allele: u8, q: u8);
+    /// `n` aligned read bases from query offset `qpos` at reference positions
+    /// `pos..pos + n` (an M/=/X run; the hot path). The caller guarantees that the run
+    /// lies inside the read and the contig.
+    #[inline(always)]
+    fn bases(&mut self, pos: u32, r: &ReadView<'_>, qpos: usize, n: usize) {
+        for i in 0..n {
+            let q = r.qual[qpos + i];
+            let a = CODE_TO_ALLELE[r.code(qpos + i) as usize];
+            self.base(pos + i as u32, a, q);
+        }
+    }
     /// The reference base at `pos` is deleted in the read; `q` is the quality of the
     /// read base after the deletion.
     fn deleted(&mut self, pos: u32, q: u8);
@@ -99,11 +111,7 @@ pub(crate) fn walk<S: Sink>(
                 let n = len
                     .min((contig_len - rpos) as usize)
                     .min(seq_len.saturating_sub(qpos));
-                for i in 0..n {
-                    let q = r.qual[qpos + i];
-                    let a = CODE_TO_ALLELE[r.code(qpos + i) as usize];
-                    sink.base((rpos + i as u64) as u32, a, q);
-                }
+                sink.bases(rpos as u32, r, qpos, n);
                 if n > 0 {
                     anchor = Some((rpos + n as u64 - 1, r.qual[qpos + n - 1]));
                 }
@@ -160,10 +168,32 @@ pub(crate) fn walk<S: Sink>(
     }
 }
 
-/// Adds observations straight into a dense block of [`SiteCounts`] that starts at the
+/// Row, quality and 4-bit base code of the `i`-th base of a run (see
+/// [`DirectSink::bases`]): `rows` and `quals` hold exactly the run, `seq` the packed
+/// bytes that hold it, `odd` whether the run starts in the low half of its first byte.
+#[inline(always)]
+fn at<'r>(
+    rows: &'r mut [HotRow],
+    quals: &[u8],
+    seq: &[u8],
+    i: usize,
+    odd: usize,
+) -> (&'r mut HotRow, u8, u8) {
+    debug_assert!(i < rows.len() && i < quals.len() && (i + odd) >> 1 < seq.len());
+    let j = i + odd;
+    // SAFETY: the caller sliced `rows` and `quals` to the run's `n` elements and `seq`
+    // to the `(odd + n).div_ceil(2)` bytes that hold it, and calls with `i < n`.
+    unsafe {
+        let byte = *seq.get_unchecked(j >> 1);
+        let code = (byte >> ((!j & 1) << 2)) & 0xf;
+        (rows.get_unchecked_mut(i), *quals.get_unchecked(i), code)
+    }
+}
+
+/// Adds observations straight into a dense block of rows (see [`super::block`]) that starts at the
 /// zero-based position `offset`.
 pub(crate) struct DirectSink<'a> {
-    pub rows: &'a mut [SiteCounts],
+    pub rows: &'a mut [HotRow],
     pub offset: u32,
     pub indels: &'a mut IndelMap,
     pub min_bq: u8,
@@ -173,8 +203,9 @@ pub(crate) struct DirectSink<'a> {
 
 impl DirectSink<'_> {
     #[inline(always)]
-    fn row(&mut self, pos: u32) -> &mut SiteCounts {
-        &mut self.rows[(pos - self.offset) as usize]
+    fn cell(&mut self, pos: u32) -> &mut super::block::StrandCell {
+        let s = self.strand;
+        &mut self.rows[(pos - self.offset) as usize][s]
     }
 
     #[inline(always)]
@@ -184,39 +215,72 @@ impl DirectSink<'_> {
 }
 
 impl Sink for DirectSink<'_> {
+    /// The hot loop: one pass over a run of aligned bases, no bounds check per base,
+    /// no branch on quality (a failing base lands in the `lowq` cell and adds 0 to the
+    /// quality sum).
+    #[inline(always)]
+    fn bases(&mut self, pos: u32, r: &ReadView<'_>, qpos: usize, n: usize) {
+        let start = (pos - self.offset) as usize;
+        let rows = &mut self.rows[start..start + n];
+        let quals = &r.qual[qpos..qpos + n];
+        let seq = &r.seq[qpos >> 1..(qpos + n).div_ceil(2)];
+        let s = self.strand;
+        // q passes when min <= q < 255: one unsigned comparison.
+        let (min, span) = (self.min_bq, 255u8.wrapping_sub(self.min_bq));
+        let odd = qpos & 1;
+        if self.mate_other_contig {
+            for i in 0..n {
+                let (row, q, code) = at(rows, quals, seq, i, odd);
+                let a = usize::from(CODE_TO_ALLELE[usize::from(code)]);
+                let pass = q.wrapping_sub(min) < span;
+                let cell = &mut row[s];
+                cell.n[if pass { a } else { LOWQ }] += 1;
+                cell.qsum[a] += if pass { u32::from(q) } else { 0 };
+                cell.xm += u32::from(pass);
+            }
+        } else {
+            for i in 0..n {
+                let (row, q, code) = at(rows, quals, seq, i, odd);
+                let a = usize::from(CODE_TO_ALLELE[usize::from(code)]);
+                let pass = q.wrapping_sub(min) < span;
+                let cell = &mut row[s];
+                cell.n[if pass { a } else { LOWQ }] += 1;
+                cell.qsum[a] += if pass { u32::from(q) } else { 0 };
+            }
+        }
+    }
+
     #[inline(always)]
     fn base(&mut self, pos: u32, allele: u8, q: u8) {
-        let s = self.strand;
         let pass = self.passes(q);
         let xm = self.mate_other_contig;
-        let row = self.row(pos);
+        let cell = self.cell(pos);
         if pass {
-            row.n[s][allele as usize] += 1;
-            row.qsum[s][allele as usize] += u64::from(q);
-            row.mate_other_contig += u32::from(xm);
+            cell.n[allele as usize] += 1;
+            cell.qsum[allele as usize] += u32::from(q);
+            cell.xm += u32::from(xm);
         } else {
-            row.n[s][LOWQ] += 1;
+            cell.n[LOWQ] += 1;
         }
     }
 
     #[inline]
     fn deleted(&mut self, pos: u32, q: u8) {
-        let s = self.strand;
         let pass = self.passes(q);
         let xm = self.mate_other_contig;
-        let row = self.row(pos);
+        let cell = self.cell(pos);
         if pass {
-            row.n[s][DEL as usize] += 1;
-            row.mate_other_contig += u32::from(xm);
+            cell.n[DEL as usize] += 1;
+            cell.xm += u32::from(xm);
         } else {
-            row.n[s][LOWQ] += 1;
+            cell.n[LOWQ] += 1;
         }
     }
 
     fn insertion(&mut self, anchor: u32, seq: &[u8], q: u8) {
         if self.passes(q) {
             let s = self.strand;
-            self.row(anchor).n[s][INS] += 1;
+            self.cell(anchor).n[INS] += 1;
             self.indels
                 .entry((anchor, IndelKey::Ins(seq.to_vec())))
                 .or_insert([0, 0])[s] += 1;
@@ -253,6 +317,72 @@ pub(crate) struct EventObs {
     pub key: IndelKey,
     /// Anchor base quality.
     pub q: u8,
+}
+
+/// Counts a read directly except in the reference interval `lo..=hi`, where it keeps
+/// the observations (and the indel events anchored there) for mate reconciliation: only
+/// the part of a read that its mate also covers needs to wait for the mate.
+pub(crate) struct RoutingSink<'a, 'b> {
+    pub direct: DirectSink<'a>,
+    pub keep: &'b mut CollectSink,
+    pub lo: u32,
+    pub hi: u32,
+}
+
+impl RoutingSink<'_, '_> {
+    #[inline(always)]
+    fn kept(&self, pos: u32) -> bool {
+        self.lo <= pos && pos <= self.hi
+    }
+}
+
+impl Sink for RoutingSink<'_, '_> {
+    #[inline]
+    fn bases(&mut self, pos: u32, r: &ReadView<'_>, qpos: usize, n: usize) {
+        // Split the run into the part before, inside and after the kept interval.
+        let end = pos + n as u32; // exclusive
+        let a = pos.max(self.lo).min(end);
+        let b = end.min(self.hi.saturating_add(1)).max(a);
+        if a > pos {
+            self.direct.bases(pos, r, qpos, (a - pos) as usize);
+        }
+        if b > a {
+            self.keep
+                .bases(a, r, qpos + (a - pos) as usize, (b - a) as usize);
+        }
+        if end > b {
+            self.direct
+                .bases(b, r, qpos + (b - pos) as usize, (end - b) as usize);
+        }
+    }
+    fn base(&mut self, pos: u32, allele: u8, q: u8) {
+        if self.kept(pos) {
+            self.keep.base(pos, allele, q);
+        } else {
+            self.direct.base(pos, allele, q);
+        }
+    }
+    fn deleted(&mut self, pos: u32, q: u8) {
+        if self.kept(pos) {
+            self.keep.deleted(pos, q);
+        } else {
+            self.direct.deleted(pos, q);
+        }
+    }
+    fn insertion(&mut self, anchor: u32, seq: &[u8], q: u8) {
+        if self.kept(anchor) {
+            self.keep.insertion(anchor, seq, q);
+        } else {
+            self.direct.insertion(anchor, seq, q);
+        }
+    }
+    fn deletion(&mut self, anchor: u32, len: u32, q: u8) {
+        if self.kept(anchor) {
+            self.keep.deletion(anchor, len, q);
+        } else {
+            self.direct.deletion(anchor, len, q);
+        }
+    }
 }
 
 /// Keeps a read's observations (in reference order) instead of counting them.
@@ -446,7 +576,7 @@ mod tests {
             seq: &seq,
             qual: &qual,
         };
-        let mut rows = vec![SiteCounts::default(); 10];
+        let mut rows = vec![HotRow::default(); 10];
         let mut indels = IndelMap::new();
         let mut s = DirectSink {
             rows: &mut rows,
@@ -457,13 +587,14 @@ mod tests {
             mate_other_contig: false,
         };
         walk(&r, 16569, &mut s, &mut Vec::new());
-        assert_eq!(rows[0].n[1][0], 1);
-        assert_eq!(rows[0].qsum[1][0], 30);
-        assert_eq!(rows[1].n[1][LOWQ], 1);
+        assert_eq!(rows[0][1].n[0], 1);
+        assert_eq!(rows[0][1].qsum[0], 30);
+        assert_eq!(rows[1][1].n[LOWQ], 1);
         assert_eq!(
-            rows[2].n[1][LOWQ], 1,
+            rows[2][1].n[LOWQ], 1,
             "quality 255 means unknown and counts as low"
         );
-        assert_eq!(rows[3].n[1][4], 1, "N counted");
+        assert_eq!(rows[3][1].n[4], 1, "N counted");
+        assert_eq!(rows[0][0], Default::default(), "forward strand untouched");
     }
 }

@@ -218,8 +218,12 @@ impl JunctionEvidence {
             (flags & 0x1 != 0 && flags & 0x8 == 0 && rec.mtid() == rec.tid() && rec.mpos() >= 0)
                 .then(|| (rec.mpos() as u32, rec.insert_size(), flags & 0x20 != 0));
         let cigar = rec.raw_cigar();
-        let sa = match rec.aux(b"SA") {
-            Ok(rust_htslib::bam::record::Aux::String(s)) if Self::clipped(cigar) => Some(s),
+        let clipped = Self::clipped(cigar);
+        if !clipped && mate.is_none_or(|(_, tlen, _)| tlen <= DISCORDANT_INSERT) {
+            return; // the common read: nothing to see
+        }
+        let sa = match clipped.then(|| rec.aux(b"SA")) {
+            Some(Ok(rust_htslib::bam::record::Aux::String(s))) => Some(s),
             _ => None,
         };
         self.observe(

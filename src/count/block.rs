@@ -1,0 +1,135 @@
+//! The hot accumulation layout: one 64-byte cache line per position and strand, so the
+//! counting loop touches exactly one line per base. Quality sums are 32-bit here and
+//! spilled into 64-bit totals before they could overflow, so no depth is ever capped;
+//! [`Block::add_into`] turns a block into the public [`SiteCounts`].
+
+use super::counts::{Counts, IndelMap, SiteCounts, FWD, REV};
+
+/// Counts of one position on one strand: A, C, G, T, N, deletion, insertion events and
+/// low-quality tallies, the 32-bit quality sums of A..N, observations from reads with
+/// the mate on another contig, and read starts and ends.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, align(64))]
+pub(crate) struct StrandCell {
+    pub n: [u32; 8],
+    pub qsum: [u32; 5],
+    pub xm: u32,
+    pub starts: u32,
+    pub ends: u32,
+}
+
+/// Both strands of one position.
+pub(crate) type HotRow = [StrandCell; 2];
+
+/// Quality sums are spilled every this many reads: one read adds at most 254 to a sum,
+/// so 2^23 reads stay far below 2^32.
+const SPILL_EVERY: u32 = 1 << 23;
+
+/// A window's counts from zero-based position `offset` on, grown as reads need.
+#[derive(Debug, Default)]
+pub(crate) struct Block {
+    pub offset: u32,
+    pub rows: Vec<HotRow>,
+    spill: Vec<[[u64; 5]; 2]>,
+    reads: u32,
+}
+
+impl Block {
+    pub fn new(offset: u32) -> Self {
+        Block {
+            offset,
+            ..Default::default()
+        }
+    }
+
+    /// Make room for positions up to (not including) `end`.
+    #[inline]
+    pub fn ensure(&mut self, end: u32) {
+        let need = end.saturating_sub(self.offset) as usize;
+        if need > self.rows.len() {
+            self.rows.resize(need, HotRow::default());
+        }
+    }
+
+    /// Call once per counted read: spills the 32-bit quality sums when due.
+    #[inline]
+    pub fn note_read(&mut self) {
+        self.reads += 1;
+        if self.reads == SPILL_EVERY {
+            self.spill_qsums();
+        }
+    }
+
+    fn spill_qsums(&mut self) {
+        self.reads = 0;
+        if self.spill.len() < self.rows.len() {
+            self.spill.resize(self.rows.len(), [[0; 5]; 2]);
+        }
+        for (row, sp) in self.rows.iter_mut().zip(self.spill.iter_mut()) {
+            for s in [FWD, REV] {
+                for (total, part) in sp[s].iter_mut().zip(row[s].qsum.iter_mut()) {
+                    *total += u64::from(*part);
+                    *part = 0;
+                }
+            }
+        }
+    }
+
+    /// Add this block (and its indel events) into whole-genome counts.
+    pub fn add_into(&self, counts: &mut Counts, indels: IndelMap) {
+        let offset = self.offset as usize;
+        let sites = &mut counts.sites_mut()[offset..];
+        for (i, (dst, row)) in sites.iter_mut().zip(&self.rows).enumerate() {
+            let spill = self.spill.get(i);
+            dst.add(&to_site(row, spill));
+        }
+        for ((a, k), c) in indels {
+            counts.add_indel(a, k, c);
+        }
+    }
+}
+
+/// One position in the public layout.
+fn to_site(row: &HotRow, spill: Option<&[[u64; 5]; 2]>) -> SiteCounts {
+    let mut s = SiteCounts::default();
+    for st in [FWD, REV] {
+        s.n[st] = row[st].n;
+        for a in 0..5 {
+            s.qsum[st][a] = u64::from(row[st].qsum[a]) + spill.map_or(0, |sp| sp[st][a]);
+        }
+        s.mate_other_contig += row[st].xm;
+        s.read_starts += row[st].starts;
+        s.read_ends += row[st].ends;
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_cache_line_per_strand() {
+        assert_eq!(std::mem::size_of::<StrandCell>(), 64);
+        assert_eq!(std::mem::align_of::<StrandCell>(), 64);
+    }
+
+    #[test]
+    fn quality_sums_survive_spills() {
+        let mut b = Block::new(10);
+        b.ensure(12);
+        // Simulate 3 * 2^23 reads adding 250 each at position 11 (forward, allele A).
+        for _ in 0..3 {
+            for _ in 0..SPILL_EVERY {
+                b.rows[1][FWD].qsum[0] = b.rows[1][FWD].qsum[0].wrapping_add(250);
+                b.rows[1][FWD].n[0] += 1;
+                b.note_read();
+            }
+        }
+        let mut c = Counts::new();
+        b.add_into(&mut c, IndelMap::new());
+        let s = &c.sites()[11];
+        assert_eq!(s.n[FWD][0], 3 * SPILL_EVERY);
+        assert_eq!(s.qsum[FWD][0], 250 * 3 * u64::from(SPILL_EVERY));
+    }
+}
