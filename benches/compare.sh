@@ -18,7 +18,9 @@
 #        samtools mpileup -B -d 0 -Q 20 -q 20 --ff UNMAP,SECONDARY,QCFAIL,DUP,SUPPLEMENTARY
 #        perbase base-depth -t 2 -D <no cap> -q 20 -Q 20 -F 3844
 #   4. measures the peak RSS of `mitosieve count` at 3,000x and 30,000x (/usr/bin/time -v);
-#   5. writes bench-out/count_bench.md (the table, with ratios) and prints it.
+#   5. writes bench-out/count_bench.md (the table, with ratios), prints it, and puts it
+#      into README.md between <!-- count-bench:start --> and <!-- count-bench:end -->
+#      (UPDATE_README=0 to skip).
 #
 # Needs: cargo, samtools, hyperfine (`apt-get install hyperfine`), GNU time
 # (`apt-get install time`); perbase is installed with `cargo install perbase --locked`
@@ -100,6 +102,7 @@ cat "$BAM_HIGH" "$BAM_HIGH.bai" >/dev/null
 
 # --- timing -------------------------------------------------------------------
 CMD_MITO="$MITOSIEVE count --threads $THREADS --quiet $BAM_HIGH -o $OUT/count_${HIGH}x"
+CMD_MITO_NODEL="$MITOSIEVE count --threads $THREADS --quiet --no-deletion-evidence $BAM_HIGH -o $OUT/count_${HIGH}x_nodel"
 CMD_VIEW="samtools view -c -@$THREADS $BAM_HIGH"
 CMD_MPILEUP="samtools mpileup -B -d 0 -Q 20 -q 20 --ff UNMAP,SECONDARY,QCFAIL,DUP,SUPPLEMENTARY -r chrM -o /dev/null $BAM_HIGH"
 CMD_PERBASE="$PERBASE base-depth -t $THREADS -D 100000000 -q 20 -Q 20 -F 3844 -o /dev/null $BAM_HIGH"
@@ -110,6 +113,7 @@ hyperfine --runs "$RUNS" --style basic \
     --export-csv "$OUT/hyperfine_${HIGH}x.csv" \
     --export-json "$OUT/hyperfine_${HIGH}x.json" \
     -n "mitosieve count --threads $THREADS" "$CMD_MITO" \
+    -n "mitosieve count --threads $THREADS --no-deletion-evidence" "$CMD_MITO_NODEL" \
     -n "samtools view -c -@$THREADS" "$CMD_VIEW" \
     -n "samtools mpileup -B -d 0 -Q 20 -q 20 --ff ...SUPPLEMENTARY" "$CMD_MPILEUP" \
     -n "perbase base-depth -t $THREADS -q 20 -Q 20 -F 3844" "$CMD_PERBASE" >&2
@@ -155,7 +159,7 @@ gen_line() { # depth -> "X s wall, Y MB peak RSS" of the simulation, if it ran h
     awk -F, 'NR > 1 {
         gsub(/"/, "", $1); name[NR] = $1; mean[NR] = $2; sd[NR] = $3
         if ($1 ~ /^samtools view/) base = $2
-        if ($1 ~ /^mitosieve/) mito = $2
+        if ($1 ~ /^mitosieve count --threads [0-9]+$/) mito = $2
         n = NR
     } END {
         for (i = 2; i <= n; i++)
@@ -166,7 +170,8 @@ gen_line() { # depth -> "X s wall, Y MB peak RSS" of the simulation, if it ran h
     echo "Targets (issue 2), at $THREADS threads:"
     awk -F, 'NR > 1 {
         gsub(/"/, "", $1)
-        if ($1 ~ /^mitosieve/) m = $2
+        if ($1 ~ /^mitosieve count --threads [0-9]+$/) m = $2
+        if ($1 ~ /no-deletion-evidence/) nd = $2
         if ($1 ~ /^samtools view/) v = $2
         if ($1 ~ /^samtools mpileup/) p = $2
         if ($1 ~ /^perbase/) b = $2
@@ -174,6 +179,7 @@ gen_line() { # depth -> "X s wall, Y MB peak RSS" of the simulation, if it ran h
         printf "- within 1.3x of `samtools view -c`: %.2fx → %s\n", m / v, (m / v <= 1.3) ? "met" : "NOT met"
         printf "- ≥ 50x faster than samtools mpileup: %.1fx → %s\n", p / m, (p / m >= 50) ? "met" : "NOT met"
         printf "- ≥ 30x faster than perbase base-depth: %.1fx → %s\n", b / m, (b / m >= 30) ? "met" : "NOT met"
+        printf "- deletion evidence costs at most 10%% (issue 5): %+.1f%% → %s\n", (m / nd - 1) * 100, (m / nd <= 1.10) ? "met" : "NOT met"
     }' "$OUT/hyperfine_${HIGH}x.csv"
     echo
     echo "| peak RSS (\`/usr/bin/time -v\`) | ${LOW}x | ${HIGH}x |"
@@ -190,6 +196,7 @@ gen_line() { # depth -> "X s wall, Y MB peak RSS" of the simulation, if it ran h
     echo
     echo '```'
     echo "$CMD_MITO"
+    echo "$CMD_MITO_NODEL"
     echo "$CMD_VIEW"
     echo "$CMD_MPILEUP"
     echo "$CMD_PERBASE"
@@ -197,3 +204,17 @@ gen_line() { # depth -> "X s wall, Y MB peak RSS" of the simulation, if it ran h
 } >"$OUT/count_bench.md"
 
 cat "$OUT/count_bench.md"
+
+# --- README -------------------------------------------------------------------
+# Replace the table between the markers in README.md with this run's (keep the markers).
+if [ "${UPDATE_README:-1}" = 1 ] && grep -q '<!-- count-bench:start -->' README.md; then
+    python3 - "$OUT/count_bench.md" <<'PY'
+import sys, re
+table = open(sys.argv[1]).read().split("\n", 2)[2].strip()  # drop the title line
+readme = open("README.md").read()
+new = re.sub(r"(<!-- count-bench:start -->\n).*?(\n<!-- count-bench:end -->)",
+             lambda m: m.group(1) + table + m.group(2), readme, flags=re.S)
+open("README.md", "w").write(new)
+PY
+    echo "== README.md updated" >&2
+fi

@@ -43,7 +43,8 @@ pub struct InputOpts {
     /// pairs) while counting; `call` then reports no deletion results.
     #[arg(long)]
     pub no_deletion_evidence: bool,
-    /// Genome window per work unit in bp (default: from --threads; results never depend on it).
+    /// Count in genome windows of BP, one reader per window (by default each input is
+    /// read once, by a reading and a counting thread); results never depend on it.
     #[arg(long, value_name = "BP", value_parser = clap::value_parser!(u32).range(1..))]
     pub window: Option<u32>,
 }
