@@ -256,10 +256,18 @@ where
         .iter()
         .map(|i| plan_for(i, config, threads, infos.len()))
         .collect();
-    // No htslib decompression threads: a pipelined reader already overlaps inflating
-    // and counting on two threads, and htslib 1.19's threaded reader can hang when it
-    // seeks into a corrupt block (a truncated BAM read through a stale index).
-    let decompress = 0;
+    // htslib inflating threads only for a pipelined reader (one input, threads to
+    // spare): it streams the mt contig without seeking (see
+    // `AlignmentReader::open_mt_stream`); window readers seek and get none.
+    let pipelined = plans
+        .iter()
+        .filter(|p| matches!(p, Plan::Pipelined))
+        .count();
+    let decompress = if pipelined > 0 {
+        (threads / pipelined).max(2)
+    } else {
+        0
+    };
     let registry: Mutex<HashMap<String, PathBuf>> = Mutex::new(HashMap::new());
     let results: Vec<Result<(Vec<CountSummary>, Option<SplitSummary>)>> = infos
         .par_iter()
@@ -306,7 +314,7 @@ where
         Plan::Windows(windows) => {
             let outputs: Vec<Result<UnitOutput>> = windows
                 .par_iter()
-                .map(|&(s, e)| run_unit(info, index, s, e, decompress, config, &grouper, observer))
+                .map(|&(s, e)| run_unit(info, index, s, e, 0, config, &grouper, observer))
                 .collect();
             outputs.into_iter().collect::<Result<_>>()?
         }

@@ -568,7 +568,7 @@ pub(crate) fn run_pipelined(
     observer: &dyn Observer,
 ) -> Result<UnitOutput> {
     use std::sync::mpsc::sync_channel;
-    let mut reader = AlignmentReader::open(info, 0, MT_LENGTH, decompress_threads)?;
+    let mut reader = AlignmentReader::open_mt_stream(info, decompress_threads)?;
     let tid = info.tid as i32;
     let (full_tx, full_rx) = sync_channel::<(Vec<Record>, usize)>(4);
     let (empty_tx, empty_rx) = sync_channel::<Vec<Record>>(8);
