@@ -3,6 +3,14 @@
 //! Every variant carries the context a user needs to act on it: the file, and where it
 //! applies the contig, the 1-based position or the clone. Messages are lowercase and,
 //! where there is something to do, say what.
+//!
+//! ```
+//! use mitosieve::Error;
+//! let e = Error::parse("policy.toml", 3, "unknown key 'max_lod'");
+//! assert_eq!(e.to_string().lines().next(), Some("policy.toml:3: unknown key 'max_lod'"));
+//! let missing = mitosieve::count::file::read("no-such.counts.tsv.gz".as_ref()).unwrap_err();
+//! assert!(matches!(missing, Error::Io { .. }));
+//! ```
 
 use std::path::PathBuf;
 

@@ -171,13 +171,12 @@ pub enum Verdict {
     Drop(DropReason),
 }
 
-/// Number of read bases aligned to the reference (M, =, X).
+/// Number of read bases aligned to the reference (M, =, X), saturating at `u32::MAX`.
 pub fn aligned_len(raw_cigar: &[u32]) -> u32 {
     raw_cigar
         .iter()
         .filter(|c| matches!(*c & 0xf, 0 | 7 | 8))
-        .map(|c| c >> 4)
-        .sum()
+        .fold(0u32, |n, c| n.saturating_add(c >> 4))
 }
 
 /// Number of query bases the CIGAR consumes (M, I, S, =, X).

@@ -6,16 +6,87 @@
 use crate::error::{Error, Result};
 use flate2::write::DeflateEncoder;
 use flate2::{Compression, Crc};
+use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
 
 /// Prefix of temporary files; anything starting with it in an output directory is an
 /// unfinished write (an interrupted run) and may be deleted.
 pub const TEMP_PREFIX: &str = ".mitosieve-tmp.";
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Every temporary path handed out and not yet committed or removed, so that an
+/// interrupted run can remove them ([`remove_temp_files`]).
+struct TempRegistry {
+    live: Option<HashSet<PathBuf>>,
+    /// Set by [`remove_temp_files`]: the process is about to exit.
+    closed: bool,
+}
+
+static TEMP_REGISTRY: Mutex<TempRegistry> = Mutex::new(TempRegistry {
+    live: None,
+    closed: false,
+});
+
+fn registry() -> MutexGuard<'static, TempRegistry> {
+    // A panic elsewhere while the lock was held leaves the set intact.
+    TEMP_REGISTRY.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Register `path` (under the lock) and run `create` on it; after
+/// [`remove_temp_files`] the calling thread waits for the exit instead.
+fn register_temp<T>(path: PathBuf, create: impl FnOnce(&Path) -> T) -> (PathBuf, T) {
+    let mut reg = registry();
+    if reg.closed {
+        drop(reg);
+        loop {
+            std::thread::park();
+        }
+    }
+    // Created while holding the lock: a removal cannot run between the two.
+    let made = create(&path);
+    reg.live
+        .get_or_insert_with(HashSet::new)
+        .insert(path.clone());
+    (path, made)
+}
+
+fn forget_temp(path: &Path) {
+    if let Some(live) = registry().live.as_mut() {
+        live.remove(path);
+    }
+}
+
+/// The temporary files of this process that are being written now.
+pub fn live_temp_files() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = registry()
+        .live
+        .as_ref()
+        .map(|l| l.iter().cloned().collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Remove every temporary file this process is writing, for a process about to exit
+/// (on SIGINT or SIGTERM): returns how many were removed. Afterwards no new temporary
+/// file can be started: a thread that tries waits forever, so call this only right
+/// before exiting.
+pub fn remove_temp_files() -> usize {
+    let mut reg = registry();
+    reg.closed = true;
+    let mut removed = 0;
+    for p in reg.live.take().unwrap_or_default() {
+        if fs::remove_file(&p).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
 
 /// A file that appears under its final name only when [`AtomicFile::commit`] succeeds.
 /// Dropped without commit, the temporary file is removed.
@@ -30,8 +101,14 @@ impl AtomicFile {
     /// Start writing `dest` (its directory must exist).
     pub fn create(dest: impl Into<PathBuf>) -> Result<Self> {
         let dest = dest.into();
-        let tmp = temp_path_for(&dest);
-        let file = File::create(&tmp).map_err(|e| Error::io(&dest, "cannot create", e))?;
+        let (tmp, file) = register_temp(temp_name_for(&dest), |p| File::create(p));
+        let file = match file {
+            Ok(f) => f,
+            Err(e) => {
+                forget_temp(&tmp);
+                return Err(Error::io(&dest, "cannot create", e));
+            }
+        };
         Ok(AtomicFile {
             dest,
             tmp,
@@ -44,19 +121,10 @@ impl AtomicFile {
         &self.dest
     }
 
-    /// Flush, sync and rename into place.
-    pub fn commit(mut self) -> Result<()> {
-        let Some(w) = self.writer.take() else {
-            return Ok(());
-        };
-        let file = w
-            .into_inner()
-            .map_err(|e| Error::io(&self.dest, "cannot write", e.into_error()))?;
-        file.sync_all()
-            .map_err(|e| Error::io(&self.dest, "cannot write", e))?;
-        drop(file);
-        fs::rename(&self.tmp, &self.dest)
-            .map_err(|e| Error::io(&self.dest, "cannot rename into place", e))
+    /// Flush, sync and rename into place; on any error the temporary file is removed
+    /// and nothing appears under the final name.
+    pub fn commit(self) -> Result<()> {
+        self.commit_with(|_| Ok(()))
     }
 
     /// Flush and sync, run `f` on the complete temporary file (e.g. to build an index
@@ -80,6 +148,7 @@ impl AtomicFile {
         if result.is_err() {
             let _ = fs::remove_file(&self.tmp);
         }
+        forget_temp(&self.tmp);
         result
     }
 
@@ -108,12 +177,18 @@ impl Drop for AtomicFile {
     fn drop(&mut self) {
         if self.writer.take().is_some() {
             let _ = fs::remove_file(&self.tmp);
+            forget_temp(&self.tmp);
         }
     }
 }
 
-/// The temporary name used while `dest` is written.
+/// The temporary name used while `dest` is written, registered so that an interrupted
+/// run removes the file ([`remove_temp_files`]) if it is still there.
 pub fn temp_path_for(dest: &Path) -> PathBuf {
+    register_temp(temp_name_for(dest), |_| ()).0
+}
+
+fn temp_name_for(dest: &Path) -> PathBuf {
     let name = dest
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -124,6 +199,35 @@ pub fn temp_path_for(dest: &Path) -> PathBuf {
         Some(p) => p.join(tmp_name),
         None => PathBuf::from(tmp_name),
     }
+}
+
+/// Run `write`, a step that puts `files` in place one after the other; if it fails,
+/// remove those of `files` that exist, so that a failed step leaves none of its
+/// outputs (not some of them, nor a mix of this run's and an earlier run's).
+///
+/// ```
+/// # let dir = tempfile::tempdir()?;
+/// use mitosieve::output::{all_or_none, write_atomic};
+/// let files = [dir.path().join("a.txt"), dir.path().join("b.txt")];
+/// let r: mitosieve::Result<()> = all_or_none(&files, || {
+///     write_atomic(&files[0], b"a")?;
+///     Err(mitosieve::Error::Config("b cannot be written".into()))
+/// });
+/// assert!(r.is_err());
+/// assert!(!files[0].exists(), "a.txt is removed with the step");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn all_or_none<T, E>(
+    files: &[PathBuf],
+    write: impl FnOnce() -> std::result::Result<T, E>,
+) -> std::result::Result<T, E> {
+    let result = write();
+    if result.is_err() {
+        for f in files {
+            let _ = fs::remove_file(f);
+        }
+    }
+    result
 }
 
 /// Write a whole file atomically.
@@ -286,5 +390,31 @@ mod tests {
         f.write_all(b"whole").unwrap();
         f.commit().unwrap();
         assert_eq!(fs::read(&dest).unwrap(), b"whole");
+    }
+
+    #[test]
+    fn temporary_files_are_registered_while_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let in_dir = |v: Vec<PathBuf>| -> Vec<PathBuf> {
+            v.into_iter()
+                .filter(|p| p.starts_with(dir.path()))
+                .collect()
+        };
+        let f = AtomicFile::create(dir.path().join("a.txt")).unwrap();
+        let live = in_dir(live_temp_files());
+        assert_eq!(live.len(), 1);
+        assert!(live[0].exists());
+        assert!(live[0]
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with(TEMP_PREFIX));
+        f.commit().unwrap();
+        assert!(in_dir(live_temp_files()).is_empty(), "forgotten on commit");
+        drop(AtomicFile::create(dir.path().join("b.txt")).unwrap());
+        assert!(in_dir(live_temp_files()).is_empty(), "forgotten on drop");
+        // A file that cannot be created is not registered.
+        assert!(AtomicFile::create(dir.path().join("no/such/dir/c.txt")).is_err());
+        assert!(in_dir(live_temp_files()).is_empty());
     }
 }

@@ -281,8 +281,10 @@ fn truncated_and_corrupt_bams() {
 
 #[test]
 fn record_whose_cigar_disagrees_with_its_sequence() {
-    // htslib (bam_read1) flags such a record unmapped when reading it, so it is dropped
-    // and counted under `unmapped`: never silently, never as bases.
+    // An unmapped record (rust-htslib's `Record::new()` starts unmapped, and no flag is
+    // set here) whose CIGAR disagrees with its sequence: dropped and counted under
+    // `unmapped`, never silently, never as bases. A mapped one makes htslib refuse the
+    // file (see `mapped_record_whose_cigar_disagrees_with_its_sequence`).
     let tmp = tempfile::tempdir().unwrap();
     let mut header = bam::Header::new();
     header.push_record(
@@ -648,4 +650,134 @@ fn two_inputs_with_the_same_clone_name() {
         1,
         &["clone name 'good'", path_str(&a), path_str(&b)],
     );
+}
+
+#[test]
+fn corrupt_bgzf_block_in_the_middle() {
+    // Bytes flipped inside a block (not a truncation): the EOF marker is intact, so the
+    // damage is found while reading, streamed or through the index.
+    let tmp = tempfile::tempdir().unwrap();
+    let big = big_bam(tmp.path());
+    let bytes = std::fs::read(&big).unwrap();
+    let blocks = bgzf_blocks(&bytes);
+    let k = blocks.len() / 2;
+    let (start, end) = (blocks[k], blocks[k + 1]);
+    let bai = tmp.path().join("big.bam.bai");
+    type Damage = Box<dyn Fn(&mut Vec<u8>)>;
+    let cases: [(&str, Damage); 3] = [
+        // Compressed data: inflate fails or the CRC32 no longer matches.
+        (
+            "payload",
+            Box::new(move |b: &mut Vec<u8>| {
+                for i in (start + 40..end - 40).step_by(97) {
+                    b[i] ^= 0x5a;
+                }
+            }),
+        ),
+        // The CRC32 of the block alone.
+        ("crc", Box::new(move |b: &mut Vec<u8>| b[end - 8] ^= 0xff)),
+        // The block size field (BSIZE): the next block starts at the wrong offset.
+        (
+            "bsize",
+            Box::new(move |b: &mut Vec<u8>| b[start + 16] ^= 0x10),
+        ),
+    ];
+    for (tag, damage) in cases {
+        let mut b = bytes.clone();
+        damage(&mut b);
+        assert_ne!(b, bytes);
+        let streamed = tmp.path().join(format!("flip_{tag}.bam"));
+        std::fs::write(&streamed, &b).unwrap();
+        expect_failure(
+            tmp.path(),
+            &format!("flip_{tag}_streamed"),
+            &[&streamed],
+            &["--quiet"],
+            1,
+            &[path_str(&streamed), "corrupt"],
+        );
+        let indexed = tmp.path().join(format!("flip_{tag}_indexed.bam"));
+        std::fs::write(&indexed, &b).unwrap();
+        std::fs::copy(&bai, tmp.path().join(format!("flip_{tag}_indexed.bam.bai"))).unwrap();
+        for threads in ["1", "2"] {
+            expect_failure(
+                tmp.path(),
+                &format!("flip_{tag}_indexed_t{threads}"),
+                &[&indexed],
+                &["--quiet", "--threads", threads],
+                1,
+                &[path_str(&indexed), "corrupt"],
+            );
+        }
+    }
+}
+
+#[test]
+fn header_only_bam_gives_a_result_that_says_no_reads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bam = sam_to_bam(
+        tmp.path(),
+        "header_only",
+        "@HD VN:1.6 SO:coordinate
+         @SQ SN:chrM LN:16569
+         @RG ID:h SM:empty_clone",
+    );
+    let out = tmp.path().join("out");
+    let o = run_count(&[&bam], &out, &[]);
+    assert_ok(&o, "header-only BAM");
+    let err = stderr(&o);
+    assert!(
+        err.contains("no read of clone 'empty_clone' passed the filters (0 seen on chrM)"),
+        "{err}"
+    );
+    let s = summary_of(&out, "empty_clone");
+    assert_eq!(s["reads"]["seen"], 0);
+    assert_eq!(s["reads"]["used"], 0);
+    assert!(s["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w.as_str().unwrap().contains("counts are all zero")));
+    let c = counts_of(&out, "empty_clone");
+    assert!(c.counts.sites().iter().all(|s| s.depth() == 0));
+    assert!(temp_files(&out).is_empty());
+}
+
+#[test]
+fn mapped_record_whose_cigar_disagrees_with_its_sequence() {
+    // A *mapped* record whose CIGAR consumes more (41M) or fewer (30M) bases than its
+    // 40-base sequence: htslib refuses to read it (`samtools view` fails the same
+    // way), so the file is refused as corrupt, naming it; nothing is written.
+    for (tag, len) in [("more", 41), ("fewer", 30)] {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut header = bam::Header::new();
+        header.push_record(
+            bam::header::HeaderRecord::new(b"SQ")
+                .push_tag(b"SN", "chrM")
+                .push_tag(b"LN", 16569),
+        );
+        let mut r = bam::Record::new();
+        r.set(
+            b"bad_cigar",
+            Some(&CigarString(vec![Cigar::Match(len)])),
+            b"ACGTACGTACGTACGTACGTACGTACGTACGTACGTACGT",
+            &[40; 40],
+        );
+        r.set_tid(0);
+        r.set_pos(100);
+        r.set_flags(0); // Record::new() starts unmapped
+        r.set_mapq(60);
+        r.set_mtid(-1);
+        r.set_mpos(-1);
+        let p = tmp.path().join(format!("{tag}.bam"));
+        write_bam(&p, &header, vec![r], false, false);
+        expect_failure(
+            tmp.path(),
+            tag,
+            &[&p],
+            &["--quiet"],
+            1,
+            &[path_str(&p), "invalid record", "corrupt"],
+        );
+    }
 }

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use mitosieve::call::{self, CallConfig, CallReport, Catalogue};
 use mitosieve::count::{self, file::CountsHeader, CountSettings, Counts};
-use mitosieve::output::prepare_output_dir;
+use mitosieve::output::{all_or_none, prepare_output_dir};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -155,22 +155,50 @@ pub fn load_clones(
             })
         })
         .collect::<Result<Vec<_>, mitosieve::Error>>()?;
+    // Clone names must be unique: checked before anything is counted or written (names
+    // of split inputs are known only after counting; they are checked again below).
+    let mut seen = std::collections::HashMap::new();
+    for l in &loaded {
+        if let Some(prev) = seen.insert(l.name.clone(), l.source.clone()) {
+            return Err(mitosieve::Error::DuplicateClone {
+                name: l.name.clone(),
+                first: prev,
+                second: l.source.clone(),
+            }
+            .into());
+        }
+    }
     if !alignments.is_empty() {
         let config = count_config(input, filters, run)?;
         let paths: Vec<PathBuf> = alignments.iter().map(|p| p.to_path_buf()).collect();
+        if config.input.split_by.is_none() && !loaded.is_empty() {
+            for info in count::inspect_inputs(&paths, &config.input)? {
+                let name = mitosieve::input::sanitize_clone_name(&info.clone_name).name;
+                if let Some(prev) = seen.get(&name) {
+                    return Err(mitosieve::Error::DuplicateClone {
+                        name,
+                        first: prev.clone(),
+                        second: info.path,
+                    }
+                    .into());
+                }
+            }
+        }
         if let Some(dir) = counts_dir {
             prepare_output_dir(dir)?;
         }
         let out = std::sync::Mutex::new(Vec::new());
         count::count_streaming(&paths, &config, bars, |c| {
             if let Some(dir) = counts_dir {
-                count::file::write(
-                    &count::counts_path(dir, &c.name),
-                    &CountsHeader::for_clone(&c),
-                    &c.counts,
-                )?;
-                let json = serde_json::to_vec_pretty(&c.summary).expect("summaries serialise");
-                mitosieve::output::write_atomic(&count::summary_path(dir, &c.name), &json)?;
+                let (counts_file, summary_file) = (
+                    count::counts_path(dir, &c.name),
+                    count::summary_path(dir, &c.name),
+                );
+                all_or_none(&[counts_file.clone(), summary_file.clone()], || {
+                    count::file::write(&counts_file, &CountsHeader::for_clone(&c), &c.counts)?;
+                    let json = serde_json::to_vec_pretty(&c.summary).expect("summaries serialise");
+                    mitosieve::output::write_atomic(&summary_file, &json)
+                })?;
             }
             out.lock().expect("no panic while locked").push(Loaded {
                 name: c.name,
@@ -278,7 +306,8 @@ pub fn call_and_write(
         inputs: inputs.iter().map(|p| p.display().to_string()).collect(),
         calls: set,
     };
-    call::write_outputs(outdir, &report)?;
+    let files: Vec<PathBuf> = call::CALL_FILES.iter().map(|f| outdir.join(f)).collect();
+    all_or_none(&files, || call::write_outputs(outdir, &report))?;
     Ok(report)
 }
 
@@ -292,6 +321,8 @@ pub fn run(args: Args) -> Result<()> {
         ))
         .into());
     }
+    // A bad targets file fails in a second, not after counting.
+    args.calling.catalogue()?;
     prepare_output_dir(&args.outdir)?;
     let bars = Bars::new(args.inputs.len(), args.run.quiet);
     let counts_dir = args.outdir.join("counts");

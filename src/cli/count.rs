@@ -4,7 +4,7 @@ use super::common::{command_line, count_config, FilterOpts, InputOpts, RunOpts};
 use super::progress::Bars;
 use anyhow::{Context, Result};
 use mitosieve::count::{self, counts_path, file::CountsHeader, summary_path, RunInfo};
-use mitosieve::output::{prepare_output_dir, write_atomic};
+use mitosieve::output::{all_or_none, prepare_output_dir, write_atomic};
 use std::path::PathBuf;
 
 /// Count strand-resolved alleles at every mtDNA position, one counts file per clone.
@@ -46,10 +46,17 @@ pub fn run(args: Args) -> Result<()> {
     let outdir = &args.outdir;
     let result = count::count_streaming(&args.inputs, &config, &bars, |mut clone| {
         let header = CountsHeader::for_clone(&clone);
-        count::file::write(&counts_path(outdir, &clone.name), &header, &clone.counts)?;
-        clone.summary.run = Some(run_info.clone());
-        let json = serde_json::to_vec_pretty(&clone.summary).expect("summaries serialise");
-        write_atomic(&summary_path(outdir, &clone.name), &json)
+        let (counts_file, summary_file) = (
+            counts_path(outdir, &clone.name),
+            summary_path(outdir, &clone.name),
+        );
+        // A write error never leaves a counts file without its summary.
+        all_or_none(&[counts_file.clone(), summary_file.clone()], || {
+            count::file::write(&counts_file, &header, &clone.counts)?;
+            clone.summary.run = Some(run_info.clone());
+            let json = serde_json::to_vec_pretty(&clone.summary).expect("summaries serialise");
+            write_atomic(&summary_file, &json)
+        })
     });
     bars.finish();
     let run = result.context("counting failed")?;

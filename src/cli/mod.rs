@@ -12,7 +12,9 @@ mod plan;
 mod progress;
 mod run;
 mod select;
+mod signals;
 mod simulate;
+mod track;
 
 /// Exit code for a run that failed on its input or environment.
 const EXIT_RUNTIME: u8 = 1;
@@ -25,7 +27,9 @@ const EXIT_USAGE: u8 = 2;
 /// selects clones below a mutation-load threshold.
 #[derive(Debug, Parser)]
 #[command(name = "mitosieve", version, about, long_about = None, propagate_version = true)]
-#[command(after_help = "Exit codes: 0 success, 1 runtime error (bad input, I/O), 2 usage error.")]
+#[command(
+    after_help = "Exit codes: 0 success, 1 runtime error (bad input, I/O), 2 usage error, 130/143 interrupted by SIGINT/SIGTERM (unfinished files removed)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,6 +43,7 @@ enum Command {
     Select(select::Args),
     Run(run::Args),
     Plan(plan::Args),
+    Track(track::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell.
@@ -48,6 +53,19 @@ enum Command {
 
 /// Run the command line; never panics on bad input.
 pub fn main() -> ExitCode {
+    // First, before any thread starts: SIGINT/SIGTERM remove unfinished files and exit.
+    signals::install();
+    let code = main_inner();
+    if signals::interrupted() {
+        // The signal thread is removing temporary files and exits with 130/143.
+        loop {
+            std::thread::park();
+        }
+    }
+    code
+}
+
+fn main_inner() -> ExitCode {
     // htslib's own log lines would duplicate (less clearly) the errors mitosieve reports.
     unsafe { rust_htslib::htslib::hts_set_log_level(rust_htslib::htslib::htsLogLevel_HTS_LOG_OFF) };
     let cli = match Cli::try_parse() {
@@ -90,6 +108,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Select(args) => select::run(args),
         Command::Run(args) => run::run(args),
         Command::Plan(args) => plan::run(args),
+        Command::Track(args) => track::run(args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "mitosieve", &mut std::io::stdout());

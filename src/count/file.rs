@@ -4,6 +4,38 @@
 //! BGZF-compressed text; `##` lines carry the format version, the clone, the reference
 //! and the settings that shaped the counts; a `#` line names the columns; then one row per
 //! position 1..16569. Every column is documented in the README.
+//!
+//! [`write`](fn@write) and [`read`] round-trip exactly; [`read`] refuses other format versions,
+//! other references and damaged files with an error that names the file and line.
+//!
+//! ```
+//! use mitosieve::count::file::{read, render, write, CountsHeader, FORMAT_VERSION};
+//! use mitosieve::count::{CountConfig, CountSettings, Counts, FWD, REV};
+//! use mitosieve::reference::RCRS_MD5;
+//!
+//! let mut counts = Counts::new();
+//! counts.sites_mut()[3242].n[FWD][2] = 7; // 7 forward G at m.3243 (0-based 3242)
+//! counts.sites_mut()[3242].n[REV][0] = 5; // 5 reverse A
+//! let header = CountsHeader {
+//!     format_version: FORMAT_VERSION,
+//!     mitosieve_version: mitosieve::VERSION.into(),
+//!     clone: "clone01".into(),
+//!     input: "clone01.bam".into(),
+//!     contig: "chrM".into(),
+//!     reference_md5: RCRS_MD5.into(),
+//!     settings: CountSettings::from_config(&CountConfig::default()),
+//! };
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("clone01.counts.tsv.gz");
+//! write(&path, &header, &counts)?;
+//! let back = read(&path)?;
+//! assert_eq!((back.header, back.counts), (header.clone(), counts.clone()));
+//!
+//! let text = render(&header, &counts);
+//! assert!(text.starts_with("##mitosieve-counts=1\n"));
+//! assert!(text.lines().any(|l| l.starts_with("3243\tA\t0\t5\t0\t0\t7\t0\t")));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use super::counts::{Counts, IndelKey, IndelMap, SiteCounts, FWD, INS, LOWQ, REV};
 use super::summary::CountSettings;
@@ -11,7 +43,7 @@ use crate::error::{Error, Result};
 use crate::output::{AtomicFile, BgzfWriter};
 use crate::reference::{rcrs, MT_LENGTH, RCRS_MD5};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read as _, Write};
 use std::path::Path;
 
 /// Version of the counts format written by this build; `call` refuses other versions.
@@ -19,6 +51,22 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// At most this many indel events are listed per position (most frequent first).
 pub const MAX_INDELS_LISTED: usize = 16;
+
+/// Longest line the reader accepts: rows are short, but an insertion event is listed
+/// with its sequence, which a long read can make long.
+const MAX_LINE: u64 = 64 << 20;
+
+/// Most `##` lines other than deletion evidence.
+const MAX_META_LINES: usize = 10_000;
+
+/// Text from a file, quoted, escaped and shortened for an error message.
+fn shown(s: &str) -> String {
+    let mut out: String = s.chars().take(60).flat_map(char::escape_debug).collect();
+    if s.chars().nth(60).is_some() {
+        out.push_str("...");
+    }
+    format!("'{out}'")
+}
 
 /// Column names, in order.
 pub const COLUMNS: &[&str] = &[
@@ -193,7 +241,18 @@ pub fn read(path: &Path) -> Result<CountsFile> {
     parse(path, reader)
 }
 
-fn parse(path: &Path, reader: Box<dyn BufRead>) -> Result<CountsFile> {
+/// Read a counts file held in memory (BGZF, gzip or plain text); `path` only names it
+/// in errors.
+pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<CountsFile> {
+    let reader: Box<dyn BufRead + '_> = if bytes.starts_with(&[0x1f, 0x8b]) {
+        Box::new(BufReader::new(flate2::read::MultiGzDecoder::new(bytes)))
+    } else {
+        Box::new(bytes)
+    };
+    parse(path, reader)
+}
+
+fn parse(path: &Path, reader: Box<dyn BufRead + '_>) -> Result<CountsFile> {
     let perr = |line: usize, d: String| Error::parse(path, line, d);
     let mut meta: Vec<(String, String)> = Vec::new();
     let mut sites = vec![SiteCounts::default(); MT_LENGTH as usize];
@@ -201,14 +260,43 @@ fn parse(path: &Path, reader: Box<dyn BufRead>) -> Result<CountsFile> {
     let mut junctions = crate::deletion::JunctionEvidence::default();
     let mut header_seen = false;
     let mut rows = 0usize;
-    for (ln, line) in reader.lines().enumerate() {
-        let ln = ln + 1;
-        let line = line.map_err(|e| {
-            Error::corrupt(
-                path,
-                format!("cannot read line {ln} (truncated or corrupt compressed data?): {e}"),
-            )
-        })?;
+    let mut reader = reader;
+    let mut buf = Vec::new();
+    let mut ln = 0usize;
+    loop {
+        // One line at a time, at most MAX_LINE bytes: a damaged or hostile file cannot
+        // make the reader hold more than that.
+        buf.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| {
+                Error::corrupt(
+                    path,
+                    format!(
+                        "cannot read line {} (truncated or corrupt compressed data?): {e}",
+                        ln + 1
+                    ),
+                )
+            })?;
+        if n == 0 {
+            break;
+        }
+        ln += 1;
+        if buf.len() as u64 > MAX_LINE {
+            return Err(perr(
+                ln,
+                format!("line longer than {MAX_LINE} bytes: not a mitosieve counts file"),
+            ));
+        }
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+            if buf.last() == Some(&b'\r') {
+                buf.pop();
+            }
+        }
+        let line = std::str::from_utf8(&buf)
+            .map_err(|_| perr(ln, "not UTF-8 text: not a mitosieve counts file".into()))?;
         if ln == 1 && !line.starts_with("##mitosieve-counts=") {
             return Err(perr(
                 ln,
@@ -219,8 +307,11 @@ fn parse(path: &Path, reader: Box<dyn BufRead>) -> Result<CountsFile> {
         if let Some(m) = line.strip_prefix("##") {
             let (k, v) = m
                 .split_once('=')
-                .ok_or_else(|| perr(ln, format!("malformed header line '{line}'")))?;
+                .ok_or_else(|| perr(ln, format!("malformed header line {}", shown(line))))?;
             if !junctions.parse_header_line(k, v).map_err(|e| perr(ln, e))? {
+                if meta.len() >= MAX_META_LINES {
+                    return Err(perr(ln, format!("more than {MAX_META_LINES} header lines")));
+                }
                 meta.push((k.to_string(), v.to_string()));
             }
             continue;
@@ -248,7 +339,7 @@ fn parse(path: &Path, reader: Box<dyn BufRead>) -> Result<CountsFile> {
         rows += 1;
         let pos: usize = f[0]
             .parse()
-            .map_err(|_| perr(ln, format!("bad position '{}'", f[0])))?;
+            .map_err(|_| perr(ln, format!("bad position {}", shown(f[0]))))?;
         if pos != rows || pos > MT_LENGTH as usize {
             return Err(perr(
                 ln,
@@ -258,14 +349,14 @@ fn parse(path: &Path, reader: Box<dyn BufRead>) -> Result<CountsFile> {
         if f[1].as_bytes() != [rcrs()[pos - 1]] {
             return Err(perr(
                 ln,
-                format!("reference base '{}' at {pos} is not rCRS's", f[1]),
+                format!("reference base {} at {pos} is not rCRS's", shown(f[1])),
             ));
         }
         let num = |i: usize| -> Result<u64> {
             f[i].parse::<u64>().map_err(|_| {
                 perr(
                     ln,
-                    format!("column {} is not a count: '{}'", COLUMNS[i], f[i]),
+                    format!("column {} is not a count: {}", COLUMNS[i], shown(f[i])),
                 )
             })
         };
@@ -281,37 +372,66 @@ fn parse(path: &Path, reader: Box<dyn BufRead>) -> Result<CountsFile> {
         s.n[REV][INS] = small(15)?;
         s.n[FWD][LOWQ] = small(16)?;
         s.n[REV][LOWQ] = small(17)?;
-        if u64::from(s.depth()) != num(18)? {
+        // Sums over strands and alleles must fit the counters that hold them.
+        let depth: u64 =
+            s.n.iter()
+                .flat_map(|n| &n[..6])
+                .map(|&c| u64::from(c))
+                .sum();
+        for (what, sum) in [
+            ("depth", depth),
+            ("ins", u64::from(s.n[FWD][INS]) + u64::from(s.n[REV][INS])),
+            (
+                "lowq",
+                u64::from(s.n[FWD][LOWQ]) + u64::from(s.n[REV][LOWQ]),
+            ),
+        ] {
+            if sum > u64::from(u32::MAX) {
+                return Err(perr(ln, format!("{what} {sum} is too large")));
+            }
+        }
+        if depth != num(18)? {
             return Err(perr(
                 ln,
                 format!(
-                    "depth {} does not equal the sum of its alleles ({})",
-                    f[18],
-                    s.depth()
+                    "depth {} does not equal the sum of its alleles ({depth})",
+                    f[18]
                 ),
             ));
         }
         for a in 0..5 {
             s.qsum[FWD][a] = num(19 + 2 * a)?;
             s.qsum[REV][a] = num(20 + 2 * a)?;
+            if s.qsum[FWD][a].checked_add(s.qsum[REV][a]).is_none() {
+                return Err(perr(
+                    ln,
+                    format!("quality sums of {} too large", COLUMNS[19 + 2 * a]),
+                ));
+            }
         }
         s.mate_other_contig = small(29)?;
         s.read_starts = small(30)?;
         s.read_ends = small(31)?;
         if f[32] != "." {
+            if f[32].split(',').nth(MAX_INDELS_LISTED).is_some() {
+                return Err(perr(
+                    ln,
+                    format!("more than {MAX_INDELS_LISTED} indel events listed"),
+                ));
+            }
             for ev in f[32].split(',') {
                 let mut parts = ev.rsplitn(3, ':');
                 let (rev, fwd, key) = (parts.next(), parts.next(), parts.next());
                 let (Some(rev), Some(fwd), Some(key)) = (rev, fwd, key) else {
-                    return Err(perr(ln, format!("malformed indel event '{ev}'")));
+                    return Err(perr(ln, format!("malformed indel event {}", shown(ev))));
                 };
                 let key = IndelKey::parse(key)
-                    .ok_or_else(|| perr(ln, format!("malformed indel '{key}'")))?;
+                    .ok_or_else(|| perr(ln, format!("malformed indel {}", shown(key))))?;
                 let c = [
                     fwd.parse()
-                        .map_err(|_| perr(ln, format!("malformed indel count '{ev}'")))?,
+                        .map_err(|_| perr(ln, format!("malformed indel count {}", shown(ev))))?,
                     rev.parse()
-                        .map_err(|_| perr(ln, format!("malformed indel count '{ev}'")))?,
+                        .map_err(|_| perr(ln, format!("malformed indel count {}", shown(ev))))?,
                 ];
                 indels.insert(((pos - 1) as u32, key), c);
             }
@@ -352,10 +472,22 @@ fn parse(path: &Path, reader: Box<dyn BufRead>) -> Result<CountsFile> {
     }
     let settings: CountSettings = serde_json::from_str(&need("settings")?)
         .map_err(|e| Error::parse(path, 0, format!("##settings is not valid: {e}")))?;
+    let clone = need("clone")?;
+    if crate::input::sanitize_clone_name(&clone).original.is_some() {
+        // mitosieve writes only safe names: this one was edited, or forged.
+        return Err(Error::parse(
+            path,
+            0,
+            format!(
+                "clone name {clone:?} is not safe as a file or sample name \
+                 (letters, digits, '.', '_', '-', '+' only, not starting with '.'); fix the ##clone= line"
+            ),
+        ));
+    }
     let header = CountsHeader {
         format_version,
         mitosieve_version: need("mitosieve_version")?,
-        clone: need("clone")?,
+        clone,
         input: get("input").unwrap_or_default(),
         contig: get("contig").unwrap_or_default(),
         reference_md5,

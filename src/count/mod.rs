@@ -5,20 +5,37 @@
 //! order. Counting is addition, so the result is the same for any thread count and any
 //! window size (a property the tests check).
 //!
-//! ```no_run
-//! use mitosieve::count::{count, CountConfig};
+//! ```
+//! use mitosieve::count::{count, Allele, CountConfig, FWD, REV};
+//! use mitosieve::sim::{simulate, SimSpec};
+//!
+//! // A clone with m.3243A>G in 40% of its molecules, simulated at 60x.
+//! let dir = tempfile::tempdir()?;
+//! let spec = SimSpec::from_toml_str(r#"
+//!     [[clones]]
+//!     name = "clone01"
+//!     depth = 60
+//!     haplotypes = [{ fraction = 0.4, snvs = ["3243A>G"] }]
+//! "#)?;
+//! let bam = simulate(&spec, dir.path(), 1)?.clones[0].bam.clone();
 //!
 //! let config = CountConfig { threads: 2, ..CountConfig::default() };
-//! let clones = count(&["clone01.bam".into()], &config)?;
+//! let clones = count(&[bam], &config)?;
 //! let c = &clones[0];
 //! let site = c.counts.site(mitosieve::Position::new(3243).unwrap());
-//! println!("{}: depth {} at m.3243, {} G", c.name, site.depth(), site.allele(mitosieve::count::Allele::G));
-//! # Ok::<(), mitosieve::Error>(())
+//! let (g, depth) = (site.allele(Allele::G), site.depth());
+//! assert_eq!(c.name, "clone01");
+//! assert!(depth > 30 && g > 0 && g < depth);
+//! assert_eq!(g, site.allele_strand(Allele::G, FWD) + site.allele_strand(Allele::G, REV));
+//! println!("{}: depth {depth} at m.3243, {g} G ({} reads used)", c.name, c.summary.reads.used);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod block;
 mod counts;
 pub mod file;
+#[doc(hidden)]
+pub mod fuzzing;
 mod overlap;
 mod summary;
 mod unit;
@@ -121,8 +138,18 @@ pub struct CountRun {
 
 /// Count every clone of `inputs` and return the counts in input order.
 ///
-/// Holds every clone's counts in memory (about 2.5 MB each); for many clones prefer
-/// [`count_streaming`], which hands each clone to a sink as soon as it is done.
+/// Holds every clone's counts in memory (about 2.7 MB each); for many clones prefer
+/// [`count_streaming`], which hands each clone to a sink as soon as it is done. See the
+/// [module](self) for an example.
+///
+/// ```no_run
+/// use mitosieve::count::{count, CountConfig};
+/// let clones = count(&["clone01.bam".into(), "clone02.bam".into()], &CountConfig::default())?;
+/// for c in &clones {
+///     println!("{}: mean depth {:.0}", c.name, c.summary.depth.mean);
+/// }
+/// # Ok::<(), mitosieve::Error>(())
+/// ```
 pub fn count(inputs: &[PathBuf], config: &CountConfig) -> Result<Vec<CloneCounts>> {
     let out = Mutex::new(Vec::new());
     let run = count_streaming(inputs, config, &Silent, |c| {
@@ -143,16 +170,39 @@ pub fn count(inputs: &[PathBuf], config: &CountConfig) -> Result<Vec<CloneCounts
 }
 
 /// The counts file of a clone in an output directory.
+///
+/// ```
+/// let p = mitosieve::count::counts_path("counts".as_ref(), "clone01");
+/// assert_eq!(p, std::path::Path::new("counts/clone01.counts.tsv.gz"));
+/// ```
 pub fn counts_path(dir: &Path, clone: &str) -> PathBuf {
     dir.join(format!("{clone}.counts.tsv.gz"))
 }
 
 /// The summary file of a clone in an output directory.
+///
+/// ```
+/// let p = mitosieve::count::summary_path("counts".as_ref(), "clone01");
+/// assert_eq!(p, std::path::Path::new("counts/clone01.summary.json"));
+/// ```
 pub fn summary_path(dir: &Path, clone: &str) -> PathBuf {
     dir.join(format!("{clone}.summary.json"))
 }
 
 /// Inspect every input (in parallel) and check that clone names are unique.
+///
+/// ```
+/// use mitosieve::count::inspect_inputs;
+/// use mitosieve::input::InputOptions;
+/// let dir = tempfile::tempdir()?;
+/// let spec = mitosieve::sim::SimSpec::from_toml_str("[[clones]]\nname = \"c1\"\ndepth = 2\n")?;
+/// let bam = mitosieve::sim::simulate(&spec, dir.path(), 1)?.clones[0].bam.clone();
+/// let info = &inspect_inputs(&[bam.clone()], &InputOptions::default())?[0];
+/// assert_eq!((info.contig.as_str(), info.clone_name.as_str(), info.indexed), ("chrM", "c1", true));
+/// // The same clone twice is refused.
+/// assert!(inspect_inputs(&[bam.clone(), bam], &InputOptions::default()).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn inspect_inputs(inputs: &[PathBuf], opts: &InputOptions) -> Result<Vec<InputInfo>> {
     if inputs.is_empty() {
         return Err(Error::Config("no input files given".into()));
@@ -177,6 +227,27 @@ pub fn inspect_inputs(inputs: &[PathBuf], opts: &InputOptions) -> Result<Vec<Inp
 
 /// Count every clone of `inputs`, handing each to `sink` as soon as it is complete
 /// (from a worker thread). Memory stays bounded by the clones in flight.
+///
+/// This is how `mitosieve count` writes one counts file per clone without holding
+/// them all:
+///
+/// ```
+/// use mitosieve::count::{count_streaming, counts_path, file, CountConfig, Silent};
+/// let dir = tempfile::tempdir()?;
+/// let spec = mitosieve::sim::SimSpec::from_toml_str(
+///     "[[clones]]\nname = \"c1\"\ndepth = 10\n[[clones]]\nname = \"c2\"\ndepth = 10\n",
+/// )?;
+/// let plate = mitosieve::sim::simulate(&spec, dir.path(), 1)?;
+/// let bams: Vec<_> = plate.clones.iter().map(|c| c.bam.clone()).collect();
+/// let out = dir.path().join("counts");
+/// std::fs::create_dir(&out)?;
+/// let run = count_streaming(&bams, &CountConfig::default(), &Silent, |c| {
+///     file::write(&counts_path(&out, &c.name), &file::CountsHeader::for_clone(&c), &c.counts)
+/// })?;
+/// assert_eq!(run.clones.len(), 2);
+/// assert!(counts_path(&out, "c2").exists());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn count_streaming<F>(
     inputs: &[PathBuf],
     config: &CountConfig,
@@ -263,11 +334,7 @@ where
         .iter()
         .filter(|p| matches!(p, Plan::Pipelined))
         .count();
-    let decompress = if pipelined > 0 {
-        (threads / pipelined).max(2)
-    } else {
-        0
-    };
+    let decompress = threads.checked_div(pipelined).map_or(0, |t| t.max(2));
     let registry: Mutex<HashMap<String, PathBuf>> = Mutex::new(HashMap::new());
     let results: Vec<Result<(Vec<CountSummary>, Option<SplitSummary>)>> = infos
         .par_iter()
@@ -345,19 +412,27 @@ where
         }
         groups.sort_by(|a, b| a.0.cmp(&b.0));
     }
-    let mut summaries = Vec::with_capacity(groups.len());
-    for (raw_name, (counts, tally)) in groups {
-        let safe = sanitize_clone_name(&raw_name);
-        {
-            let mut reg = registry.lock().expect("no panics while holding the lock");
+    // Every clone name of this input is claimed before any of its clones is handed to
+    // the sink: two groups whose names sanitise alike (`a/b`, `a_b`), or a name another
+    // input has, stop the run before this input writes anything.
+    let safe_names: Vec<_> = groups
+        .iter()
+        .map(|(raw, _)| sanitize_clone_name(raw))
+        .collect();
+    {
+        let mut reg = registry.lock().expect("no panics while holding the lock");
+        for safe in &safe_names {
             if let Some(first) = reg.insert(safe.name.clone(), info.path.clone()) {
                 return Err(Error::DuplicateClone {
-                    name: safe.name,
+                    name: safe.name.clone(),
                     first,
                     second: info.path.clone(),
                 });
             }
         }
+    }
+    let mut summaries = Vec::with_capacity(groups.len());
+    for ((_, (counts, tally)), safe) in groups.into_iter().zip(safe_names) {
         let name_source = match &split {
             None => info.name_source.clone(),
             Some(crate::input::SplitBy::ReadGroup) => NameSource::ReadGroupId,

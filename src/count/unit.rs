@@ -552,6 +552,30 @@ pub(crate) fn run_unit(
     Ok(st.finish())
 }
 
+/// Count records held in memory as one unit over the whole genome, skipping those
+/// [`run_unit`] would refuse or skip (for the fuzz targets).
+pub(crate) fn run_records(
+    info: &InputInfo,
+    cfg: &CountConfig,
+    grouper: &Grouper,
+    records: &[Record],
+) -> UnitOutput {
+    let mut st = UnitState::new(cfg, info, grouper, 0, MT_LENGTH);
+    let mut previous: i64 = -1;
+    for rec in records {
+        let pos = rec.pos();
+        if rec.tid() != info.tid as i32 || pos < previous || pos < 0 {
+            continue;
+        }
+        if pos > previous {
+            st.expire(pos as u32);
+        }
+        previous = pos;
+        st.process(rec, grouper);
+    }
+    st.finish()
+}
+
 /// Reads per batch handed from the reading thread to the counting thread.
 const BATCH_READS: usize = 4096;
 

@@ -100,8 +100,11 @@ pub(crate) fn walk<S: Sink>(
     let mut qpos = 0usize;
     // Last aligned base: (position, quality); indel events need it right before them.
     let mut anchor: Option<(u64, u8)> = None;
-    for &c in r.cigar {
-        if rpos >= contig_len {
+    let mut ops = r.cigar.iter().copied().peekable();
+    while let Some(c) = ops.next() {
+        // An insertion right after the contig's last base is still reported there
+        // (htslib's pileup does); anything else past the end is dropped.
+        if rpos >= contig_len && c & 0xf != 1 {
             break;
         }
         let len = (c >> 4) as usize;
@@ -111,8 +114,11 @@ pub(crate) fn walk<S: Sink>(
                 let n = len
                     .min((contig_len - rpos) as usize)
                     .min(seq_len.saturating_sub(qpos));
-                sink.bases(rpos as u32, r, qpos, n);
+                // n = 0 when the sequence is used up (SEQ `*`, or a CIGAR longer than
+                // the sequence): then `qpos` may lie past its end, and no sink may slice
+                // there (a fuzzer found `5S40M` with SEQ `*` panicking here).
                 if n > 0 {
+                    sink.bases(rpos as u32, r, qpos, n);
                     anchor = Some((rpos + n as u64 - 1, r.qual[qpos + n - 1]));
                 }
                 if n < len {
@@ -121,8 +127,19 @@ pub(crate) fn walk<S: Sink>(
                 rpos += len as u64;
                 qpos += len;
             }
-            // I
+            // I: consecutive I operations, with padding (P) between them, are one
+            // insertion event (`1I1P1I` is `+2`, as in htslib's pileup). P consumes no
+            // query, so the inserted bases are contiguous in the read.
             1 => {
+                let mut len = len;
+                while let Some(&next) = ops.peek() {
+                    match next & 0xf {
+                        1 => len += (next >> 4) as usize,
+                        6 => {}
+                        _ => break,
+                    }
+                    ops.next();
+                }
                 if let Some((a, q)) = anchor {
                     if a + 1 == rpos && qpos + len <= seq_len && len > 0 {
                         ins_buf.clear();
@@ -517,6 +534,101 @@ mod tests {
             c.obs.iter().map(|o| o.pos).collect::<Vec<_>>(),
             vec![16565, 16566, 16567, 16568]
         );
+    }
+
+    #[test]
+    fn no_sequence_after_a_clip_counts_nothing() {
+        // SEQ `*` with 5S40M (legal SAM): nothing to count, and no slice past the end.
+        let cigar = cig(&[(5, 4), (40, 0)]);
+        let r = ReadView {
+            pos: 700,
+            rev: false,
+            cigar: &cigar,
+            seq: &[],
+            qual: &[],
+        };
+        let mut rows = vec![HotRow::default(); 40];
+        let mut indels = IndelMap::new();
+        let mut s = DirectSink {
+            rows: &mut rows,
+            offset: 700,
+            indels: &mut indels,
+            min_bq: 20,
+            strand: 0,
+            mate_other_contig: false,
+        };
+        walk(&r, 16569, &mut s, &mut Vec::new());
+        assert!(rows.iter().all(|row| *row == HotRow::default()));
+    }
+
+    #[test]
+    fn insertions_split_by_padding_are_one_event() {
+        // 2M 1I 1P 1I 2M: one +2 insertion (htslib), not two +1 events.
+        let seq = pack(b"ACGTAC");
+        let qual = vec![30u8; 6];
+        let cigar = cig(&[(2, 0), (1, 1), (1, 6), (1, 1), (2, 0)]);
+        let r = ReadView {
+            pos: 100,
+            rev: false,
+            cigar: &cigar,
+            seq: &seq,
+            qual: &qual,
+        };
+        let mut c = CollectSink::default();
+        walk(&r, 16569, &mut c, &mut Vec::new());
+        assert_eq!(
+            c.events,
+            vec![EventObs {
+                anchor: 101,
+                key: IndelKey::Ins(b"GT".to_vec()),
+                q: 30
+            }]
+        );
+        assert_eq!(
+            c.obs.iter().map(|o| (o.pos, o.allele)).collect::<Vec<_>>(),
+            vec![(100, 0), (101, 1), (102, 0), (103, 1)],
+            "the bases after the insertion keep their query offsets"
+        );
+    }
+
+    #[test]
+    fn insertion_after_the_last_contig_base_is_kept() {
+        // Ends at 16569 (zero-based 16568), then 2I: +GG anchored at 16569 (mpileup).
+        let seq = pack(b"ACGGG");
+        let qual = vec![30u8; 5];
+        let cigar = cig(&[(3, 0), (2, 1)]);
+        let r = ReadView {
+            pos: 16566,
+            rev: false,
+            cigar: &cigar,
+            seq: &seq,
+            qual: &qual,
+        };
+        let mut rows = vec![HotRow::default(); 16569];
+        let mut indels = IndelMap::new();
+        let mut s = DirectSink {
+            rows: &mut rows,
+            offset: 0,
+            indels: &mut indels,
+            min_bq: 20,
+            strand: 0,
+            mate_other_contig: false,
+        };
+        walk(&r, 16569, &mut s, &mut Vec::new());
+        assert_eq!(rows[16568][0].n[INS], 1);
+        assert_eq!(indels[&(16568, IndelKey::Ins(b"GG".to_vec()))], [1, 0]);
+        // Past the end (a run cut at the contig end), an insertion has no anchor.
+        let cigar = cig(&[(4, 0), (1, 1)]);
+        let r = ReadView {
+            pos: 16566,
+            rev: false,
+            cigar: &cigar,
+            seq: &seq,
+            qual: &qual,
+        };
+        let mut c = CollectSink::default();
+        walk(&r, 16569, &mut c, &mut Vec::new());
+        assert!(c.events.is_empty());
     }
 
     #[test]

@@ -124,16 +124,16 @@ fn segment_of(pos: u32, ops: impl Iterator<Item = (u32, u8)>) -> Segment {
                     qstart = q;
                     seen_align = true;
                 }
-                rlen += len;
-                q += len;
+                rlen = rlen.saturating_add(len);
+                q = q.saturating_add(len);
                 qend = q;
             }
             b'I' => {
-                q += len;
+                q = q.saturating_add(len);
                 qend = q;
             }
-            b'D' | b'N' => rlen += len,
-            b'S' | b'H' => q += len,
+            b'D' | b'N' => rlen = rlen.saturating_add(len),
+            b'S' | b'H' => q = q.saturating_add(len),
             _ => {}
         }
     }
@@ -339,13 +339,13 @@ impl JunctionEvidence {
         // Bases of the read that both parts claim (micro-homology) move the junction.
         let overlap = a.query_end.saturating_sub(b.query_start);
         let left = a.ref_end - 1;
-        let right = b.ref_start + overlap;
+        let right = b.ref_start.saturating_add(overlap);
         self.add(left, right, JunctionKind::Split, strand);
         true
     }
 
     fn add(&mut self, left: u32, right: u32, kind: JunctionKind, strand: usize) {
-        if right > left + 1 && right < MT_LENGTH {
+        if right > left.saturating_add(1) && right < MT_LENGTH {
             self.add_junction(JunctionKey { left, right, kind }, strand, 1);
         } else {
             self.non_deletion += 1;

@@ -437,7 +437,11 @@ fn default_clone_name(
             "{}: read groups name {} samples ({}); count them apart with --split-by sm, or together by renaming",
             path.display(),
             many.len(),
-            many.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+            many.iter()
+                .take(5)
+                .map(|s| s.escape_debug().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
         _ => Ok((file_stem(path), NameSource::FileName)),
     }

@@ -1,0 +1,4 @@
+//! See `mitosieve::fuzzing::policy` for what the input bytes mean.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| mitosieve::fuzzing::policy(data));
