@@ -57,7 +57,7 @@ pub fn run(args: Args) -> Result<()> {
     bars.finish();
     let loaded = loaded?;
     let report = call_and_write(&loaded, &args.calling, &args.outdir, &args.inputs, &bars)?;
-    let sel = select_and_write(&report, &args.policy, &args.outdir)?;
+    let sel = select_and_write(&report, &args.policy, None, &args.outdir)?;
     bars.message(&format!(
         "mitosieve: {} clone(s) screened; report: {}\n{}",
         sel.clones.len(),

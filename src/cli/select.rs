@@ -5,7 +5,8 @@ use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use mitosieve::call::{read_report, CallReport};
 use mitosieve::output::prepare_output_dir;
-use mitosieve::select::{self, read_donor_profile, Policy, Selection};
+use mitosieve::select::{self, read_donor_profile, select_with_track, Policy, Selection};
+use mitosieve::track::{read_track, TrackSet};
 use std::path::{Path, PathBuf};
 
 /// Decide which clones may be expanded: PASS, FAIL or INCONCLUSIVE, with reasons.
@@ -28,6 +29,10 @@ pub struct Args {
     pub outdir: PathBuf,
     #[command(flatten)]
     pub policy: PolicyOpts,
+    /// Apply the drift rule to clones followed across passages: track.json written by
+    /// `mitosieve track` (every tracked clone must be among the selected clones).
+    #[arg(long, value_name = "FILE")]
+    pub track: Option<PathBuf>,
     /// No progress output.
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -64,13 +69,24 @@ impl PolicyOpts {
 pub fn select_and_write(
     report: &CallReport,
     opts: &PolicyOpts,
+    track: Option<&TrackSet>,
     outdir: &Path,
 ) -> Result<Selection> {
     let (policy, donor) = opts.load()?;
-    let mut sel = select::select(report, &policy, donor)?;
+    let mut sel = select_with_track(report, &policy, donor, track)?;
     sel.command_line = command_line();
-    select::write_outputs(outdir, &sel)?;
-    mitosieve::report::write_outputs(outdir, &sel, report)?;
+    let files: Vec<std::path::PathBuf> = select::SELECTION_FILES
+        .iter()
+        .chain(mitosieve::report::REPORT_FILES)
+        .map(|f| outdir.join(f))
+        .collect();
+    mitosieve::output::all_or_none(&files, || {
+        select::write_outputs(outdir, &sel)?;
+        match track {
+            Some(t) => mitosieve::report::write_outputs_with_track(outdir, &sel, report, t),
+            None => mitosieve::report::write_outputs(outdir, &sel, report),
+        }
+    })?;
     Ok(sel)
 }
 
@@ -97,10 +113,16 @@ pub fn run(args: Args) -> Result<()> {
     };
     let report = read_report(&path)
         .with_context(|| format!("cannot read the calls of {}", args.calls.display()))?;
+    let track = match &args.track {
+        Some(p) => {
+            Some(read_track(p).with_context(|| format!("cannot read the track {}", p.display()))?)
+        }
+        None => None,
+    };
     // Validate the policy before touching the output directory.
     args.policy.load()?;
     prepare_output_dir(&args.outdir)?;
-    let sel = select_and_write(&report, &args.policy, &args.outdir)?;
+    let sel = select_and_write(&report, &args.policy, track.as_ref(), &args.outdir)?;
     if !args.quiet {
         eprintln!(
             "mitosieve: selection of {} clone(s) in {}",

@@ -36,6 +36,33 @@ pub(crate) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; scr
 /// # Ok::<(), mitosieve::Error>(())
 /// ```
 pub fn render_html(sel: &Selection, calls: &CallReport) -> String {
+    render_page(sel, calls, None)
+}
+
+/// [`render_html`] with the passages of `mitosieve track`: a section "Heteroplasmy
+/// across passages" after the verdicts, with each clone's trajectory plot
+/// (`<svg data-plot="trajectory">`) and its tests.
+///
+/// ```no_run
+/// # fn demo(sel: &mitosieve::select::Selection, calls: &mitosieve::call::CallReport,
+/// #         track: &mitosieve::track::TrackSet) {
+/// let html = mitosieve::report::render_html_with_track(sel, calls, track);
+/// assert!(html.contains("data-plot=\"trajectory\""));
+/// # }
+/// ```
+pub fn render_html_with_track(
+    sel: &Selection,
+    calls: &CallReport,
+    track: &crate::track::TrackSet,
+) -> String {
+    render_page(sel, calls, Some(track))
+}
+
+fn render_page(
+    sel: &Selection,
+    calls: &CallReport,
+    track: Option<&crate::track::TrackSet>,
+) -> String {
     let mut s = String::with_capacity(256 * 1024);
     let counts = tally(sel);
     let n = sel.clones.len();
@@ -58,9 +85,18 @@ pub fn render_html(sel: &Selection, calls: &CallReport) -> String {
     );
     masthead(&mut s, sel, calls, [n_pass, n_inc, n_fail]);
     s.push_str(
-        "<nav class=\"toc wrap\" aria-label=\"sections\"><a href=\"#verdicts\">Verdicts</a><a href=\"#targets\">Target load</a><a href=\"#coverage\">Coverage</a><a href=\"#heteroplasmy\">Heteroplasmies</a><a href=\"#deletions\">Deletions</a><a href=\"#policy\">Policy &amp; provenance</a></nav>\n<main class=\"wrap\">\n",
+        "<nav class=\"toc wrap\" aria-label=\"sections\"><a href=\"#verdicts\">Verdicts</a>",
+    );
+    if track.is_some() {
+        s.push_str("<a href=\"#passages\">Passages</a>");
+    }
+    s.push_str(
+        "<a href=\"#targets\">Target load</a><a href=\"#coverage\">Coverage</a><a href=\"#heteroplasmy\">Heteroplasmies</a><a href=\"#deletions\">Deletions</a><a href=\"#policy\">Policy &amp; provenance</a></nav>\n<main class=\"wrap\">\n",
     );
     verdict_section(&mut s, sel);
+    if let Some(t) = track {
+        super::trajectory::trajectory_section(&mut s, sel, t);
+    }
     target_section(&mut s, sel);
     coverage_section(&mut s, sel, calls);
     heatmap_section(&mut s, sel, calls);

@@ -24,6 +24,7 @@ mod html;
 mod multiqc;
 mod plots;
 mod svg;
+mod trajectory;
 
 use crate::call::CallReport;
 use crate::error::Result;
@@ -32,7 +33,7 @@ use crate::select::{Selection, Verdict};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-pub use html::render_html;
+pub use html::{render_html, render_html_with_track};
 pub use multiqc::{coverage_mqc_json, selection_mqc_tsv};
 
 /// Files written by [`write_outputs`].
@@ -152,6 +153,35 @@ pub fn write_outputs(dir: &Path, sel: &Selection, calls: &CallReport) -> Result<
     write_atomic(
         &dir.join(REPORT_FILES[0]),
         render_html(sel, calls).as_bytes(),
+    )?;
+    write_atomic(
+        &dir.join(REPORT_FILES[1]),
+        selection_mqc_tsv(sel).as_bytes(),
+    )?;
+    write_atomic(
+        &dir.join(REPORT_FILES[2]),
+        coverage_mqc_json(sel, calls).as_bytes(),
+    )
+}
+
+/// [`write_outputs`] for a selection made with passages: `report.html` also shows
+/// every clone's heteroplasmy across its passages ([`render_html_with_track`]).
+///
+/// ```no_run
+/// # fn demo(sel: &mitosieve::select::Selection, calls: &mitosieve::call::CallReport,
+/// #         track: &mitosieve::track::TrackSet) -> mitosieve::Result<()> {
+/// mitosieve::report::write_outputs_with_track("track/".as_ref(), sel, calls, track)?;
+/// # Ok(()) }
+/// ```
+pub fn write_outputs_with_track(
+    dir: &Path,
+    sel: &Selection,
+    calls: &CallReport,
+    track: &crate::track::TrackSet,
+) -> Result<()> {
+    write_atomic(
+        &dir.join(REPORT_FILES[0]),
+        render_html_with_track(sel, calls, track).as_bytes(),
     )?;
     write_atomic(
         &dir.join(REPORT_FILES[1]),

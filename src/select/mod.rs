@@ -11,6 +11,10 @@
 //! PASS clones are ranked by the highest upper bound over the targets (lowest first),
 //! then by the number of other heteroplasmies, then by depth.
 //!
+//! With passages (`mitosieve track`), [`select_with_track`] adds the drift rule: a
+//! screened target whose load rose by more than `drift.max_increase` between the first
+//! and last passage, with a significant test, makes the clone FAIL.
+//!
 //! ```no_run
 //! use mitosieve::select::{select, Policy};
 //! let report = mitosieve::call::read_report("calls/calls.json".as_ref())?;
@@ -21,8 +25,10 @@
 //! # Ok::<(), mitosieve::Error>(())
 //! ```
 
+mod drift;
 mod policy;
 
+pub use drift::{apply_track, select_with_track};
 pub use policy::{
     CoveragePolicy, DeletionPolicy, DriftPolicy, IdentityPolicy, MixtureAction, Policy,
     TargetPolicy, TargetSet,
@@ -161,6 +167,15 @@ pub struct Selection {
 
 /// Read a donor profile: variant names (`m.263A>G` or `263A>G`), one per line or
 /// separated by white space; `#` starts a comment.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let p = dir.path().join("donor.txt");
+/// std::fs::write(&p, "# donor A\n263A>G m.750A>G\n1438A>G\n")?;
+/// let profile = mitosieve::select::read_donor_profile(&p)?;
+/// assert_eq!(profile, ["m.263A>G", "m.750A>G", "m.1438A>G"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn read_donor_profile(path: &Path) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::io(path, "cannot read donor profile", e))?;
@@ -193,6 +208,31 @@ fn is_identity_marker(v: &crate::call::Variant) -> bool {
 
 /// Decide every clone of a call report under a policy. `donor` overrides the
 /// majority-derived donor profile.
+///
+/// Two clones without a single read cannot pass the coverage rule, and no target can
+/// be assessed in them:
+///
+/// ```
+/// use mitosieve::call::{call, CallConfig, CallReport};
+/// use mitosieve::count::Counts;
+/// use mitosieve::select::{select, selection_tsv, tally, Policy, Verdict};
+///
+/// let (a, b) = (Counts::new(), Counts::new());
+/// let report = CallReport {
+///     command_line: String::new(),
+///     count_settings: None,
+///     contig: "chrM".into(),
+///     inputs: vec![],
+///     calls: call(&[("a", &a), ("b", &b)], &CallConfig::default())?,
+/// };
+/// let policy = Policy::parse("policy.toml".as_ref(), "[coverage]\nmin_mean_depth = 100\n")?;
+/// let sel = select(&report, &policy, Some(vec!["m.263A>G".into()]))?;
+/// assert_eq!(sel.clones[0].verdict, Verdict::Fail);
+/// assert_eq!(sel.clones[0].reasons[0], "mean usable depth 0x is below the minimum 100x");
+/// assert_eq!(tally(&sel)["FAIL"], 2);
+/// assert!(selection_tsv(&sel).starts_with("clone\tverdict\trank\t"));
+/// # Ok::<(), mitosieve::Error>(())
+/// ```
 pub fn select(
     report: &CallReport,
     policy: &Policy,
@@ -513,7 +553,20 @@ pub fn select(
             deletions: dloads,
         });
     }
-    // Rank PASS clones.
+    rank_pass_clones(&mut clones);
+    Ok(Selection {
+        mitosieve_version: crate::VERSION.to_string(),
+        command_line: String::new(),
+        policy: policy.clone(),
+        donor_profile: profile.into_iter().collect(),
+        donor_source,
+        confidence: conf,
+        clones,
+    })
+}
+
+/// Rank the PASS clones (1 = best) and clear the rank of every other clone.
+fn rank_pass_clones(clones: &mut [CloneVerdict]) {
     let mut order: Vec<usize> = (0..clones.len())
         .filter(|&i| clones[i].verdict == Verdict::Pass)
         .collect();
@@ -525,18 +578,12 @@ pub fn select(
             .then(y.mean_depth.total_cmp(&x.mean_depth))
             .then(x.clone.cmp(&y.clone))
     });
+    for c in clones.iter_mut() {
+        c.rank = None;
+    }
     for (r, i) in order.into_iter().enumerate() {
         clones[i].rank = Some(r + 1);
     }
-    Ok(Selection {
-        mitosieve_version: crate::VERSION.to_string(),
-        command_line: String::new(),
-        policy: policy.clone(),
-        donor_profile: profile.into_iter().collect(),
-        donor_source,
-        confidence: conf,
-        clones,
-    })
 }
 
 /// haplocheck-style check: three or more passing heteroplasmies (not targets, not at
