@@ -1,6 +1,17 @@
 //! Built-in domain knowledge, shipped as versioned data: the catalogue of confirmed
 //! pathogenic point mutations (the targets every clone is screened for), the
 //! artefact-prone sites, and the gene annotation of rCRS.
+//!
+//! ```
+//! use mitosieve::call::{artefact_site, locus_of, Catalogue};
+//! use mitosieve::Position;
+//! let pos = Position::new(3243).unwrap();
+//! let catalogue = Catalogue::builtin();
+//! let melas = catalogue.find(pos, 'G').expect("m.3243A>G is a target");
+//! assert_eq!((melas.name().as_str(), melas.class.as_str()), ("m.3243A>G", "P"));
+//! assert_eq!(locus_of(pos), "MT-TL1");
+//! assert!(artefact_site(Position::new(310).unwrap()).is_some()); // homopolymer
+//! ```
 
 use crate::error::{Error, Result};
 use crate::reference::{ref_base, Position};

@@ -17,15 +17,48 @@
 //! and others do not stands out. The detection limit of each clone and allele is the
 //! smallest fraction that would be called with 95% probability at its depth.
 //!
-//! ```no_run
-//! use mitosieve::call::{call, CallConfig};
-//! use mitosieve::count::{count, CountConfig};
-//! let clones = count(&["c1.bam".into(), "c2.bam".into(), "c3.bam".into()], &CountConfig::default())?;
-//! let samples: Vec<(&str, &mitosieve::count::Counts)> = clones.iter().map(|c| (c.name.as_str(), &c.counts)).collect();
+//! Four clones at 200x that match rCRS everywhere, except that `c4` carries m.3243A>G
+//! in 30% of its reads:
+//!
+//! ```
+//! use mitosieve::call::{call, CallConfig, Genotype, TargetStatus};
+//! use mitosieve::count::{Allele, Counts, FWD, REV};
+//! use mitosieve::reference::rcrs;
+//!
+//! let clone = |g_reads_per_strand: u32| {
+//!     let mut c = Counts::new();
+//!     for (i, site) in c.sites_mut().iter_mut().enumerate() {
+//!         let base = Allele::from_ascii(rcrs()[i]).unwrap() as usize;
+//!         for strand in [FWD, REV] {
+//!             site.n[strand][base] = 100; // 100 reads per strand, base quality 35
+//!             site.qsum[strand][base] = 3500;
+//!         }
+//!     }
+//!     let site = &mut c.sites_mut()[3243 - 1];
+//!     for strand in [FWD, REV] {
+//!         site.n[strand][Allele::A as usize] = 100 - g_reads_per_strand;
+//!         site.qsum[strand][Allele::A as usize] = 35 * u64::from(100 - g_reads_per_strand);
+//!         site.n[strand][Allele::G as usize] = g_reads_per_strand;
+//!         site.qsum[strand][Allele::G as usize] = 35 * u64::from(g_reads_per_strand);
+//!     }
+//!     c
+//! };
+//! let (c1, c2, c3, c4) = (clone(0), clone(0), clone(0), clone(30));
+//! let samples = [("c1", &c1), ("c2", &c2), ("c3", &c3), ("c4", &c4)];
 //! let calls = call(&samples, &CallConfig::default())?;
-//! for t in calls.targets.iter().filter(|t| t.target == "m.3243A>G") {
-//!     println!("{}: {}", t.sample, t.statement);
-//! }
+//!
+//! let melas = |clone: &str| {
+//!     calls.targets.iter().find(|t| t.sample == clone && t.target == "m.3243A>G").unwrap()
+//! };
+//! assert_eq!(melas("c4").status, TargetStatus::Detected);
+//! assert_eq!((melas("c4").af, melas("c4").genotype), (0.3, Genotype::Het));
+//! assert_eq!(melas("c1").status, TargetStatus::NotDetected);
+//! assert!(melas("c1").upper_bound < 0.02); // "below 2% at 95%" at 200x
+//! println!("{}", melas("c1").statement);
+//!
+//! // One VCF record for m.3243A>G, with a call for every clone.
+//! let v = calls.variants.iter().find(|v| v.name == "m.3243A>G").unwrap();
+//! assert_eq!(v.calls.len(), 4);
 //! # Ok::<(), mitosieve::Error>(())
 //! ```
 
@@ -335,12 +368,41 @@ enum Candidate {
     },
 }
 
-/// Call variants in every clone of a run.
+/// Call variants in every clone of a run: `samples` are (clone name, counts), in the
+/// column order of the outputs. Uses the built-in catalogue of pathogenic targets; see
+/// the [module](self) for an example.
+///
+/// ```no_run
+/// use mitosieve::call::{call, CallConfig};
+/// use mitosieve::count::{count, CountConfig, Counts};
+/// let clones = count(&["c1.bam".into(), "c2.bam".into(), "c3.bam".into()], &CountConfig::default())?;
+/// let samples: Vec<(&str, &Counts)> = clones.iter().map(|c| (c.name.as_str(), &c.counts)).collect();
+/// let calls = call(&samples, &CallConfig::default())?;
+/// for t in calls.targets.iter().filter(|t| t.target == "m.3243A>G") {
+///     println!("{}: {}", t.sample, t.statement);
+/// }
+/// # Ok::<(), mitosieve::Error>(())
+/// ```
 pub fn call(samples: &[(&str, &Counts)], config: &CallConfig) -> Result<CallSet> {
     call_with(samples, config, &Catalogue::builtin())
 }
 
-/// [`call`] with a given target catalogue.
+/// [`call`] with a given target catalogue (e.g. from `mitosieve call --targets`).
+///
+/// ```
+/// use mitosieve::call::{call_with, CallConfig, Catalogue};
+/// use mitosieve::count::Counts;
+/// // Screen only m.8344A>G (MERRF).
+/// let targets = Catalogue::parse(
+///     "my-targets.tsv".as_ref(),
+///     "pos\tref\talt\tlocus\tdisease\tclass\n8344\tA\tG\tMT-TK\tMERRF\tP\n",
+/// )?;
+/// let (a, b) = (Counts::new(), Counts::new());
+/// let calls = call_with(&[("a", &a), ("b", &b)], &CallConfig::default(), &targets)?;
+/// assert_eq!(calls.targets.len(), 2); // one target in two clones
+/// assert_eq!(calls.targets[0].target, "m.8344A>G");
+/// # Ok::<(), mitosieve::Error>(())
+/// ```
 pub fn call_with(
     samples: &[(&str, &Counts)],
     config: &CallConfig,
@@ -354,6 +416,12 @@ pub fn call_with(
     for (n, _) in samples {
         if !names.insert(*n) {
             return Err(Error::Config(format!("clone '{n}' appears twice")));
+        }
+        // Sample names become VCF columns and TSV cells: nothing that splits them.
+        if n.is_empty() || n.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(Error::Config(format!(
+                "clone name {n:?} cannot be a VCF or TSV sample name (empty, or with spaces, tabs, line breaks or control characters)"
+            )));
         }
     }
     // Normalised indels of every clone: (normal indel) -> per-clone [fwd, rev].
@@ -796,6 +864,25 @@ pub const CALL_FILES: &[&str] = &[
 
 /// Write `calls.vcf.gz` (+ `.tbi`), `calls.tsv`, `targets.tsv`, `deletions.tsv` and `calls.json` into
 /// `dir`, each atomically.
+///
+/// ```
+/// use mitosieve::call::{call, read_report, write_outputs, CallConfig, CallReport, CALL_FILES};
+/// use mitosieve::count::Counts;
+/// let (a, b) = (Counts::new(), Counts::new());
+/// let report = CallReport {
+///     command_line: "example".into(),
+///     count_settings: None,
+///     contig: "chrM".into(),
+///     inputs: vec![],
+///     calls: call(&[("a", &a), ("b", &b)], &CallConfig::default())?,
+/// };
+/// let dir = tempfile::tempdir()?;
+/// write_outputs(dir.path(), &report)?;
+/// assert!(CALL_FILES.iter().all(|f| dir.path().join(f).exists()));
+/// let back = read_report(&dir.path().join("calls.json"))?;
+/// assert_eq!((&back.calls.samples, &back.calls.targets), (&report.calls.samples, &report.calls.targets));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn write_outputs(dir: &std::path::Path, report: &CallReport) -> Result<()> {
     use crate::output::write_atomic;
     vcf::write(
@@ -824,8 +911,24 @@ pub fn write_outputs(dir: &std::path::Path, report: &CallReport) -> Result<()> {
 /// Read a `calls.json` written by [`write_outputs`].
 pub fn read_report(path: &std::path::Path) -> Result<CallReport> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "cannot read", e))?;
-    serde_json::from_str(&text)
-        .map_err(|e| Error::parse(path, e.line(), format!("not a mitosieve calls.json: {e}")))
+    let report: CallReport = serde_json::from_str(&text)
+        .map_err(|e| Error::parse(path, e.line(), format!("not a mitosieve calls.json: {e}")))?;
+    // mitosieve writes only safe clone names; another one would break the TSV outputs.
+    if let Some(bad) = report
+        .calls
+        .samples
+        .iter()
+        .find(|n| crate::input::sanitize_clone_name(n).original.is_some())
+    {
+        return Err(Error::parse(
+            path,
+            0,
+            format!(
+                "clone name {bad:?} is not safe as a file or sample name; was the file edited?"
+            ),
+        ));
+    }
+    Ok(report)
 }
 
 /// Indel events of one clone at a normalised key (for tests and replay).

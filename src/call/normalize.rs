@@ -1,6 +1,15 @@
 //! Indel representation: VCF-style REF/ALT with an anchor base, left-aligned in
 //! repeats (what `bcftools norm -f` produces), so the same event written differently by
 //! an aligner is counted as one.
+//!
+//! ```
+//! use mitosieve::call::normalize::normalize;
+//! use mitosieve::count::IndelKey;
+//! // A C inserted after m.315 (0-based anchor 314) in the C tract 311–315 of rCRS,
+//! // written by an aligner at the end of the tract, is m.310_311insC left-aligned:
+//! let n = normalize(314, &IndelKey::Ins(b"C".to_vec())).unwrap();
+//! assert_eq!((n.anchor + 1, n.ref_allele.as_str(), n.alt_allele.as_str()), (310, "T", "TC"));
+//! ```
 
 use crate::count::IndelKey;
 use crate::reference::rcrs;

@@ -1,6 +1,17 @@
 //! Long tables of a call set: `calls.tsv` (one row per clone × variant) and
 //! `targets.tsv` (one row per clone × pathogenic target). Columns are documented in the
 //! README.
+//!
+//! ```
+//! use mitosieve::call::{call, table, CallConfig};
+//! use mitosieve::count::Counts;
+//! let (a, b) = (Counts::new(), Counts::new());
+//! let set = call(&[("a", &a), ("b", &b)], &CallConfig::default())?;
+//! let targets = table::targets_tsv(&set);
+//! assert_eq!(targets.lines().count(), 1 + set.targets.len()); // header + clone × target
+//! assert!(targets.lines().nth(1).unwrap().starts_with("a\tm.1494C>T\t"));
+//! # Ok::<(), mitosieve::Error>(())
+//! ```
 
 use super::CallSet;
 use std::fmt::Write as _;

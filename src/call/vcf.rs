@@ -1,4 +1,16 @@
 //! Multi-sample VCF 4.3 output (bgzipped and tabix-indexed).
+//!
+//! ```
+//! use mitosieve::call::{call, vcf, CallConfig};
+//! use mitosieve::count::Counts;
+//! let (a, b) = (Counts::new(), Counts::new());
+//! let set = call(&[("a", &a), ("b", &b)], &CallConfig::default())?;
+//! let text = vcf::render(&set, "chrM", "mitosieve call a b");
+//! assert!(text.starts_with("##fileformat=VCFv4.3\n"));
+//! let columns = text.lines().find(|l| l.starts_with("#CHROM")).unwrap();
+//! assert!(columns.ends_with("\tFORMAT\ta\tb"));
+//! # Ok::<(), mitosieve::Error>(())
+//! ```
 
 use super::{CallSet, Genotype, Variant};
 use crate::error::{Error, Result};

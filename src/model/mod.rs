@@ -5,6 +5,15 @@
 //! what to test. Probabilities are computed in log space or through the regularised
 //! incomplete beta function, so tail probabilities far below 1e-300 do not underflow to
 //! a wrong answer.
+//!
+//! ```
+//! use mitosieve::model::{clopper_pearson, upper_bound};
+//! // 12 of 100 reads carry the allele: 12%, exact 95% interval about 6.4%–20%.
+//! let ci = clopper_pearson(12, 100, 0.95);
+//! assert!(ci.lo > 0.06 && ci.lo < 0.07 && ci.hi > 0.19 && ci.hi < 0.21);
+//! // Not seen in 8,000 reads: below 0.04% with 95% confidence.
+//! assert!(upper_bound(0, 8000, 0.95) < 0.0004);
+//! ```
 
 use serde::{Deserialize, Serialize};
 use statrs::function::beta::{beta_reg, inv_beta_reg};

@@ -3,6 +3,16 @@
 //! The sequence is embedded, so BAM input needs no reference file. hg38 `chrM` and
 //! GRCh37/hs37d5 `MT` are identical to rCRS (sequence md5 [`RCRS_MD5`]); the UCSC hg19
 //! `chrM` (16,571 bp) is a different sequence and is refused (see [`crate::input`]).
+//!
+//! ```
+//! use mitosieve::reference::{rcrs, ref_base, Position, MT_LENGTH, RCRS_N_POSITION};
+//! let pos = Position::new(3243).unwrap(); // 1-based, as in m.3243A>G
+//! assert_eq!(ref_base(pos), b'A');
+//! assert_eq!(pos.zero_based(), 3242);
+//! assert_eq!(rcrs().len(), MT_LENGTH as usize);
+//! assert_eq!(ref_base(RCRS_N_POSITION), b'N'); // m.3107 is a placeholder
+//! assert!(Position::new(0).is_none());
+//! ```
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -1,0 +1,134 @@
+//! The whole mitosieve pipeline through the library: count → call → select → report,
+//! as `mitosieve run` does it, on BAM/CRAM files given on the command line.
+//!
+//! ```text
+//! cargo run --release --example pipeline                          # test-data/plate/*.bam
+//! cargo run --release --example pipeline -- clone*.bam --outdir screen/ --policy policy.toml
+//! ```
+//!
+//! Prints one verdict per clone on stdout (clone, verdict, rank, worst target and its
+//! upper bound, first reason) and writes the outputs of `mitosieve run` (calls.vcf.gz,
+//! calls.tsv, targets.tsv, deletions.tsv, calls.json, selection.tsv, selection.json,
+//! policy.resolved.toml, report.html, MultiQC files) into `--outdir` (default: a
+//! `mitosieve-pipeline` folder in the system's temporary directory).
+
+use mitosieve::call::{self, CallConfig, CallReport};
+use mitosieve::count::{self, CountConfig, Counts};
+use mitosieve::select::{self, Policy};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+struct Args {
+    bams: Vec<PathBuf>,
+    outdir: PathBuf,
+    policy: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut bams = Vec::new();
+    let mut outdir = std::env::temp_dir().join("mitosieve-pipeline");
+    let mut policy = None;
+    let mut args = std::env::args_os().skip(1);
+    while let Some(a) = args.next() {
+        match a.to_str() {
+            Some("-o" | "--outdir") => outdir = args.next().ok_or("--outdir needs a DIR")?.into(),
+            Some("--policy") => policy = Some(args.next().ok_or("--policy needs a FILE")?.into()),
+            Some("-h" | "--help") => {
+                return Err(
+                    "usage: pipeline [BAM/CRAM...] [--outdir DIR] [--policy FILE]".to_string(),
+                )
+            }
+            _ => bams.push(PathBuf::from(a)),
+        }
+    }
+    if bams.is_empty() {
+        // The plate bundled with mitosieve.
+        let plate = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("test-data/plate");
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&plate)
+            .map_err(|e| format!("{}: {e}", plate.display()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "bam"))
+            .collect();
+        found.sort();
+        bams = found;
+    }
+    Ok(Args {
+        bams,
+        outdir,
+        policy,
+    })
+}
+
+fn pipeline(args: &Args) -> mitosieve::Result<select::Selection> {
+    // 1. count: per-position, per-strand allele counts, one clone per BAM (in order).
+    let clones = count::count(&args.bams, &CountConfig::default())?;
+    for c in &clones {
+        eprintln!(
+            "counted {:<12} mean depth {:>7.1}, {} reads used",
+            c.name, c.summary.depth.mean, c.summary.reads.used
+        );
+    }
+
+    // 2. call: every clone together; the siblings give the background error.
+    let samples: Vec<(&str, &Counts)> = clones
+        .iter()
+        .map(|c| (c.name.as_str(), &c.counts))
+        .collect();
+    let calls = call::call(&samples, &CallConfig::default())?;
+    let report = CallReport {
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+        count_settings: clones.first().map(|c| c.summary.settings.clone()),
+        contig: clones
+            .first()
+            .map_or_else(|| "chrM".to_string(), |c| c.summary.contig.clone()),
+        inputs: args.bams.iter().map(|b| b.display().to_string()).collect(),
+        calls,
+    };
+
+    // 3. select: PASS / FAIL / INCONCLUSIVE under the policy, with reasons.
+    let policy = match &args.policy {
+        Some(p) => Policy::from_file(p)?,
+        None => Policy::default(),
+    };
+    let mut selection = select::select(&report, &policy, None)?;
+    selection.command_line = report.command_line.clone();
+
+    // 4. the files `mitosieve run` writes, report.html among them.
+    mitosieve::output::prepare_output_dir(&args.outdir)?;
+    call::write_outputs(&args.outdir, &report)?;
+    select::write_outputs(&args.outdir, &selection)?;
+    mitosieve::report::write_outputs(&args.outdir, &selection, &report)?;
+    Ok(selection)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    match pipeline(&args) {
+        Ok(selection) => {
+            println!("clone\tverdict\trank\tworst_target\tupper_bound\treason");
+            for c in &selection.clones {
+                println!(
+                    "{}\t{}\t{}\t{}\t{:.4}\t{}",
+                    c.clone,
+                    c.verdict.as_str(),
+                    c.rank.map_or_else(|| ".".to_string(), |r| r.to_string()),
+                    c.worst_target.as_deref().unwrap_or("."),
+                    c.max_target_upper_bound,
+                    c.reasons.first().map_or(".", String::as_str)
+                );
+            }
+            eprintln!("report: {}", args.outdir.join("report.html").display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("pipeline: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
