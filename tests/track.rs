@@ -340,6 +340,21 @@ fn passage_series_drift_stable_new_variant_and_the_drift_rule() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad.json"));
     assert!(!tmp.path().join("s_bad").exists());
+    // `run --track` reads the track before counting: a bad one fails at once.
+    let out = mitosieve(
+        &[
+            "run",
+            "passages/drift_p15.bam",
+            "-o",
+            "r_bad",
+            "--track",
+            "bad.json",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.json"));
+    assert!(!tmp.path().join("r_bad").exists());
 }
 
 #[test]

@@ -131,6 +131,22 @@ pub struct Loaded {
     pub source: PathBuf,
 }
 
+/// Each clone name once: the source of every name, or the error naming both files.
+fn unique_names(loaded: &[Loaded]) -> Result<std::collections::HashMap<String, PathBuf>> {
+    let mut seen = std::collections::HashMap::new();
+    for l in loaded {
+        if let Some(prev) = seen.insert(l.name.clone(), l.source.clone()) {
+            return Err(mitosieve::Error::DuplicateClone {
+                name: l.name.clone(),
+                first: prev,
+                second: l.source.clone(),
+            }
+            .into());
+        }
+    }
+    Ok(seen)
+}
+
 /// Read counts files and count alignment files; check that all agree.
 pub fn load_clones(
     inputs: &[PathBuf],
@@ -157,17 +173,7 @@ pub fn load_clones(
         .collect::<Result<Vec<_>, mitosieve::Error>>()?;
     // Clone names must be unique: checked before anything is counted or written (names
     // of split inputs are known only after counting; they are checked again below).
-    let mut seen = std::collections::HashMap::new();
-    for l in &loaded {
-        if let Some(prev) = seen.insert(l.name.clone(), l.source.clone()) {
-            return Err(mitosieve::Error::DuplicateClone {
-                name: l.name.clone(),
-                first: prev,
-                second: l.source.clone(),
-            }
-            .into());
-        }
-    }
+    let seen = unique_names(&loaded)?;
     if !alignments.is_empty() {
         let config = count_config(input, filters, run)?;
         let paths: Vec<PathBuf> = alignments.iter().map(|p| p.to_path_buf()).collect();
@@ -230,17 +236,7 @@ pub fn load_clones(
             }
         }
     }
-    let mut seen = std::collections::HashMap::new();
-    for l in &loaded {
-        if let Some(prev) = seen.insert(l.name.clone(), l.source.clone()) {
-            return Err(mitosieve::Error::DuplicateClone {
-                name: l.name.clone(),
-                first: prev,
-                second: l.source.clone(),
-            }
-            .into());
-        }
-    }
+    unique_names(&loaded)?;
     Ok(loaded)
 }
 

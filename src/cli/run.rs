@@ -3,7 +3,7 @@
 use super::call::{call_and_write, load_clones, CallOpts};
 use super::common::{FilterOpts, InputOpts, RunOpts};
 use super::progress::Bars;
-use super::select::{select_and_write, verdict_lines, PolicyOpts};
+use super::select::{load_track, select_and_write, verdict_lines, PolicyOpts};
 use anyhow::Result;
 use mitosieve::output::prepare_output_dir;
 use std::path::PathBuf;
@@ -29,6 +29,10 @@ pub struct Args {
     pub outdir: PathBuf,
     #[command(flatten)]
     pub policy: PolicyOpts,
+    /// Apply the drift rule to clones followed across passages: track.json written by
+    /// `mitosieve track` (every tracked clone must be among the screened clones).
+    #[arg(long, value_name = "FILE", help_heading = "Selection")]
+    pub track: Option<PathBuf>,
     #[command(flatten)]
     pub calling: CallOpts,
     #[command(flatten)]
@@ -43,6 +47,7 @@ pub fn run(args: Args) -> Result<()> {
     // Read the policy and targets first: a typo should fail in a second, not after counting.
     args.policy.load()?;
     args.calling.catalogue()?;
+    let track = load_track(args.track.as_deref())?;
     prepare_output_dir(&args.outdir)?;
     let bars = Bars::new(args.inputs.len(), args.run.quiet);
     let counts_dir = args.outdir.join("counts");
@@ -57,7 +62,7 @@ pub fn run(args: Args) -> Result<()> {
     bars.finish();
     let loaded = loaded?;
     let report = call_and_write(&loaded, &args.calling, &args.outdir, &args.inputs, &bars)?;
-    let sel = select_and_write(&report, &args.policy, None, &args.outdir)?;
+    let sel = select_and_write(&report, &args.policy, track.as_ref(), &args.outdir)?;
     bars.message(&format!(
         "mitosieve: {} clone(s) screened; report: {}\n{}",
         sel.clones.len(),

@@ -65,6 +65,12 @@ impl PolicyOpts {
     }
 }
 
+/// The passages of `--track FILE` (track.json of `mitosieve track`), when given.
+pub fn load_track(path: Option<&Path>) -> Result<Option<TrackSet>> {
+    path.map(|p| read_track(p).with_context(|| format!("cannot read the track {}", p.display())))
+        .transpose()
+}
+
 /// Select and write every output of the selection step.
 pub fn select_and_write(
     report: &CallReport,
@@ -113,12 +119,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     let report = read_report(&path)
         .with_context(|| format!("cannot read the calls of {}", args.calls.display()))?;
-    let track = match &args.track {
-        Some(p) => {
-            Some(read_track(p).with_context(|| format!("cannot read the track {}", p.display()))?)
-        }
-        None => None,
-    };
+    let track = load_track(args.track.as_deref())?;
     // Validate the policy before touching the output directory.
     args.policy.load()?;
     prepare_output_dir(&args.outdir)?;

@@ -448,6 +448,41 @@ mod tests {
             .collect()
     }
 
+    /// A read of the tests.
+    fn view<'a>(
+        pos: u32,
+        rev: bool,
+        cigar: &'a [u32],
+        seq: &'a [u8],
+        qual: &'a [u8],
+    ) -> ReadView<'a> {
+        ReadView {
+            pos,
+            rev,
+            cigar,
+            seq,
+            qual,
+        }
+    }
+
+    /// A sink straight into rows, for one strand.
+    fn direct<'a>(
+        rows: &'a mut [HotRow],
+        indels: &'a mut IndelMap,
+        offset: u32,
+        min_bq: u8,
+        strand: usize,
+    ) -> DirectSink<'a> {
+        DirectSink {
+            rows,
+            offset,
+            indels,
+            min_bq,
+            strand,
+            mate_other_contig: false,
+        }
+    }
+
     fn cig(ops: &[(u32, u32)]) -> Vec<u32> {
         ops.iter().map(|&(len, op)| len << 4 | op).collect()
     }
@@ -458,13 +493,7 @@ mod tests {
         let seq = pack(b"TTACGGTACGTA");
         let qual = vec![30u8; 12];
         let cigar = cig(&[(2, 4), (3, 0), (1, 1), (2, 0), (2, 2), (2, 0), (1, 4)]);
-        let r = ReadView {
-            pos: 10,
-            rev: false,
-            cigar: &cigar,
-            seq: &seq,
-            qual: &qual,
-        };
+        let r = view(10, false, &cigar, &seq, &qual);
         let mut c = CollectSink::default();
         walk(&r, 16569, &mut c, &mut Vec::new());
         let got: Vec<(u32, u8)> = c.obs.iter().map(|o| (o.pos, o.allele)).collect();
@@ -506,13 +535,7 @@ mod tests {
         let seq = pack(b"ACGTACGT");
         let qual = vec![30u8; 8];
         let cigar = cig(&[(2, 0), (100, 3), (6, 0)]);
-        let r = ReadView {
-            pos: 16560,
-            rev: true,
-            cigar: &cigar,
-            seq: &seq,
-            qual: &qual,
-        };
+        let r = view(16560, true, &cigar, &seq, &qual);
         let mut c = CollectSink::default();
         walk(&r, 16569, &mut c, &mut Vec::new());
         assert_eq!(
@@ -521,13 +544,7 @@ mod tests {
             "bases after a skip beyond the contig end are dropped"
         );
         let cigar = cig(&[(8, 0)]);
-        let r = ReadView {
-            pos: 16565,
-            rev: true,
-            cigar: &cigar,
-            seq: &seq,
-            qual: &qual,
-        };
+        let r = view(16565, true, &cigar, &seq, &qual);
         let mut c = CollectSink::default();
         walk(&r, 16569, &mut c, &mut Vec::new());
         assert_eq!(
@@ -540,23 +557,10 @@ mod tests {
     fn no_sequence_after_a_clip_counts_nothing() {
         // SEQ `*` with 5S40M (legal SAM): nothing to count, and no slice past the end.
         let cigar = cig(&[(5, 4), (40, 0)]);
-        let r = ReadView {
-            pos: 700,
-            rev: false,
-            cigar: &cigar,
-            seq: &[],
-            qual: &[],
-        };
+        let r = view(700, false, &cigar, &[], &[]);
         let mut rows = vec![HotRow::default(); 40];
         let mut indels = IndelMap::new();
-        let mut s = DirectSink {
-            rows: &mut rows,
-            offset: 700,
-            indels: &mut indels,
-            min_bq: 20,
-            strand: 0,
-            mate_other_contig: false,
-        };
+        let mut s = direct(&mut rows, &mut indels, 700, 20, 0);
         walk(&r, 16569, &mut s, &mut Vec::new());
         assert!(rows.iter().all(|row| *row == HotRow::default()));
     }
@@ -567,13 +571,7 @@ mod tests {
         let seq = pack(b"ACGTAC");
         let qual = vec![30u8; 6];
         let cigar = cig(&[(2, 0), (1, 1), (1, 6), (1, 1), (2, 0)]);
-        let r = ReadView {
-            pos: 100,
-            rev: false,
-            cigar: &cigar,
-            seq: &seq,
-            qual: &qual,
-        };
+        let r = view(100, false, &cigar, &seq, &qual);
         let mut c = CollectSink::default();
         walk(&r, 16569, &mut c, &mut Vec::new());
         assert_eq!(
@@ -597,35 +595,16 @@ mod tests {
         let seq = pack(b"ACGGG");
         let qual = vec![30u8; 5];
         let cigar = cig(&[(3, 0), (2, 1)]);
-        let r = ReadView {
-            pos: 16566,
-            rev: false,
-            cigar: &cigar,
-            seq: &seq,
-            qual: &qual,
-        };
+        let r = view(16566, false, &cigar, &seq, &qual);
         let mut rows = vec![HotRow::default(); 16569];
         let mut indels = IndelMap::new();
-        let mut s = DirectSink {
-            rows: &mut rows,
-            offset: 0,
-            indels: &mut indels,
-            min_bq: 20,
-            strand: 0,
-            mate_other_contig: false,
-        };
+        let mut s = direct(&mut rows, &mut indels, 0, 20, 0);
         walk(&r, 16569, &mut s, &mut Vec::new());
         assert_eq!(rows[16568][0].n[INS], 1);
         assert_eq!(indels[&(16568, IndelKey::Ins(b"GG".to_vec()))], [1, 0]);
         // Past the end (a run cut at the contig end), an insertion has no anchor.
         let cigar = cig(&[(4, 0), (1, 1)]);
-        let r = ReadView {
-            pos: 16566,
-            rev: false,
-            cigar: &cigar,
-            seq: &seq,
-            qual: &qual,
-        };
+        let r = view(16566, false, &cigar, &seq, &qual);
         let mut c = CollectSink::default();
         walk(&r, 16569, &mut c, &mut Vec::new());
         assert!(c.events.is_empty());
@@ -636,13 +615,7 @@ mod tests {
         let seq = pack(b"ACGT");
         let qual = vec![10, 35, 36, 37];
         let cigar = cig(&[(2, 0), (1, 2), (2, 0)]);
-        let r = ReadView {
-            pos: 0,
-            rev: false,
-            cigar: &cigar,
-            seq: &seq,
-            qual: &qual,
-        };
+        let r = view(0, false, &cigar, &seq, &qual);
         let mut c = CollectSink::default();
         walk(&r, 16569, &mut c, &mut Vec::new());
         assert_eq!(
@@ -656,13 +629,7 @@ mod tests {
         );
         assert_eq!(c.events[0].q, 35, "the event keeps the anchor's quality");
         let cigar = cig(&[(1, 2), (4, 0)]);
-        let r = ReadView {
-            pos: 0,
-            rev: false,
-            cigar: &cigar,
-            seq: &seq,
-            qual: &qual,
-        };
+        let r = view(0, false, &cigar, &seq, &qual);
         let mut c = CollectSink::default();
         walk(&r, 16569, &mut c, &mut Vec::new());
         assert_eq!(
@@ -681,23 +648,10 @@ mod tests {
         let seq = pack(b"ACGN");
         let qual = vec![30, 19, 255, 25];
         let cigar = cig(&[(4, 0)]);
-        let r = ReadView {
-            pos: 100,
-            rev: true,
-            cigar: &cigar,
-            seq: &seq,
-            qual: &qual,
-        };
+        let r = view(100, true, &cigar, &seq, &qual);
         let mut rows = vec![HotRow::default(); 10];
         let mut indels = IndelMap::new();
-        let mut s = DirectSink {
-            rows: &mut rows,
-            offset: 100,
-            indels: &mut indels,
-            min_bq: 20,
-            strand: 1,
-            mate_other_contig: false,
-        };
+        let mut s = direct(&mut rows, &mut indels, 100, 20, 1);
         walk(&r, 16569, &mut s, &mut Vec::new());
         assert_eq!(rows[0][1].n[0], 1);
         assert_eq!(rows[0][1].qsum[0], 30);
