@@ -24,7 +24,7 @@
 #
 # Needs: cargo, samtools, hyperfine (`apt-get install hyperfine`), GNU time
 # (`apt-get install time`); perbase is installed with `cargo install perbase --locked`
-# into bench-out/cargo if it is not on PATH.
+# into bench-out/cargo if it is not on PATH (that needs cmake: `apt-get install cmake`).
 # Settings (environment): RUNS (hyperfine runs per command, default 3), THREADS (2),
 # HIGH (30000), LOW (3000); MITOSIEVE, PERBASE, GNU_TIME: use these binaries instead of
 # building mitosieve / finding perbase / /usr/bin/time (e.g. on a machine without cargo).
@@ -63,6 +63,7 @@ if [ -z "${PERBASE:-}" ]; then
         PERBASE="$OUT/cargo/bin/perbase"
         if [ ! -x "$PERBASE" ]; then
             need cargo "https://rustup.rs"
+            need cmake "apt-get install cmake   (perbase's zlib-ng is built with cmake)"
             echo "== installing perbase into $OUT/cargo" >&2
             cargo install perbase --locked --root "$OUT/cargo"
         fi
