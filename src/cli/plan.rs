@@ -86,6 +86,9 @@ pub fn run(args: Args) -> Result<()> {
                 .iter()
                 .filter(|c| c.verdict == Verdict::Inconclusive)
             {
+                let needed = |d: Option<u64>| {
+                    d.map_or_else(|| "more depth cannot settle it".into(), |d| d.to_string())
+                };
                 for t in c
                     .targets
                     .iter()
@@ -96,10 +99,21 @@ pub fn run(args: Args) -> Result<()> {
                         c.clone,
                         t.target,
                         t.depth,
-                        t.depth_needed.map_or_else(
-                            || "more depth cannot settle it".into(),
-                            |d| d.to_string()
-                        )
+                        needed(t.depth_needed)
+                    ));
+                }
+                // A deletion's depth: reads across its breakpoints.
+                for d in c
+                    .deletions
+                    .iter()
+                    .filter(|d| d.verdict == Verdict::Inconclusive)
+                {
+                    inconclusive.push(format!(
+                        "{}\t{}\t{}\t{}",
+                        c.clone,
+                        d.name,
+                        d.depth,
+                        needed(d.depth_needed)
                     ));
                 }
             }

@@ -1484,6 +1484,7 @@ mod tests {
                 upper_bound: 0.31,
                 max_load: 0.01,
                 junction_reads: 420,
+                depth: 1400,
                 called: true,
                 verdict: Verdict::Fail,
                 depth_needed: None,

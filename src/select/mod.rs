@@ -138,6 +138,10 @@ pub struct DeletionLoad {
     pub max_load: f64,
     /// Junction reads.
     pub junction_reads: u32,
+    /// Reads across the breakpoints (junction reads plus the mean of the reads spanning
+    /// each breakpoint intact): the depth the deletion's fraction rests on.
+    #[serde(default)]
+    pub depth: u64,
     /// Whether the caller called it in this clone.
     pub called: bool,
     /// What it implies for the verdict.
@@ -405,6 +409,7 @@ pub fn select(
                 upper_bound: d.upper_bound,
                 max_load: dmax,
                 junction_reads: d.junction_reads,
+                depth: n,
                 called: d.called,
                 verdict,
                 depth_needed,
