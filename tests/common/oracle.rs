@@ -139,9 +139,13 @@ pub fn expand(rec: &Record, contig_len: u32) -> ReadObs {
                 }
                 if l > 0 {
                     let anchor = rpos + l as u64 - 1;
-                    if anchor + 1 < len {
+                    // An insertion after the contig's last base is still reported
+                    // there (htslib's pileup does); a deletion there deletes nothing.
+                    if anchor < len {
                         if let Some(key) = event_after(&cigar, k, &seq, qpos + l) {
-                            r.events.push((anchor as u32, key, qual[qpos + l - 1]));
+                            if anchor + 1 < len || matches!(key, IndelKey::Ins(_)) {
+                                r.events.push((anchor as u32, key, qual[qpos + l - 1]));
+                            }
                         }
                     }
                 }
