@@ -185,25 +185,74 @@ pub(crate) fn walk<S: Sink>(
     }
 }
 
-/// Row, quality and 4-bit base code of the `i`-th base of a run (see
-/// [`DirectSink::bases`]): `rows` and `quals` hold exactly the run, `seq` the packed
-/// bytes that hold it, `odd` whether the run starts in the low half of its first byte.
+/// Packed sequence byte → allele indices of its two bases (high nibble first): one
+/// table load decodes two bases.
+const BYTE_TO_ALLELES: [[u8; 2]; 256] = {
+    let mut t = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = [CODE_TO_ALLELE[b >> 4], CODE_TO_ALLELE[b & 0xf]];
+        b += 1;
+    }
+    t
+};
+
+/// Count one aligned base into its cell: a base whose quality fails (`q < min` or
+/// `q == 255`, one unsigned comparison against `span = 255 - min`) lands in the `lowq`
+/// cell and adds 0 to the quality sum; no branch.
 #[inline(always)]
-fn at<'r>(
-    rows: &'r mut [HotRow],
+fn add_base<const XM: bool>(cell: &mut super::block::StrandCell, a: u8, q: u8, min: u8, span: u8) {
+    let a = usize::from(a);
+    let pass = q.wrapping_sub(min) < span;
+    cell.n[if pass { a } else { LOWQ }] += 1;
+    cell.qsum[a] += if pass { u32::from(q) } else { 0 };
+    if XM {
+        cell.xm += u32::from(pass);
+    }
+}
+
+/// The hot loop over one run of aligned bases: `rows` and `quals` hold exactly the
+/// run, `seq` the packed bytes that hold it, `odd` whether the run starts in the low
+/// half of its first byte. Whole bytes are decoded two bases at a time.
+#[inline(always)]
+fn count_run<const XM: bool>(
+    rows: &mut [HotRow],
     quals: &[u8],
     seq: &[u8],
-    i: usize,
     odd: usize,
-) -> (&'r mut HotRow, u8, u8) {
-    debug_assert!(i < rows.len() && i < quals.len() && (i + odd) >> 1 < seq.len());
-    let j = i + odd;
-    // SAFETY: the caller sliced `rows` and `quals` to the run's `n` elements and `seq`
-    // to the `(odd + n).div_ceil(2)` bytes that hold it, and calls with `i < n`.
-    unsafe {
-        let byte = *seq.get_unchecked(j >> 1);
-        let code = (byte >> ((!j & 1) << 2)) & 0xf;
-        (rows.get_unchecked_mut(i), *quals.get_unchecked(i), code)
+    s: usize,
+    min: u8,
+) {
+    let span = 255u8.wrapping_sub(min);
+    let n = rows.len().min(quals.len());
+    if n == 0 {
+        return;
+    }
+    let (mut i, mut b) = (0usize, 0usize);
+    if odd == 1 {
+        let a = CODE_TO_ALLELE[usize::from(seq[0] & 0xf)];
+        add_base::<XM>(&mut rows[0][s], a, quals[0], min, span);
+        i = 1;
+        b = 1;
+    }
+    // Pairs of bases from whole bytes.
+    let pairs = (n - i) / 2;
+    let (rows_p, quals_p) = (&mut rows[i..i + 2 * pairs], &quals[i..i + 2 * pairs]);
+    let bytes = &seq[b..b + pairs];
+    for ((r2, q2), &byte) in rows_p
+        .chunks_exact_mut(2)
+        .zip(quals_p.chunks_exact(2))
+        .zip(bytes)
+    {
+        let [a0, a1] = BYTE_TO_ALLELES[usize::from(byte)];
+        add_base::<XM>(&mut r2[0][s], a0, q2[0], min, span);
+        add_base::<XM>(&mut r2[1][s], a1, q2[1], min, span);
+    }
+    i += 2 * pairs;
+    if i < n {
+        // A last base in the high half of its byte.
+        let a = CODE_TO_ALLELE[usize::from(seq[b + pairs] >> 4)];
+        add_base::<XM>(&mut rows[i][s], a, quals[i], min, span);
     }
 }
 
@@ -232,38 +281,19 @@ impl DirectSink<'_> {
 }
 
 impl Sink for DirectSink<'_> {
-    /// The hot loop: one pass over a run of aligned bases, no bounds check per base,
-    /// no branch on quality (a failing base lands in the `lowq` cell and adds 0 to the
-    /// quality sum).
+    /// The hot loop ([`count_run`]): one pass over a run of aligned bases, two bases
+    /// decoded per packed byte, no bounds check per base, no branch on quality.
     #[inline(always)]
     fn bases(&mut self, pos: u32, r: &ReadView<'_>, qpos: usize, n: usize) {
         let start = (pos - self.offset) as usize;
         let rows = &mut self.rows[start..start + n];
         let quals = &r.qual[qpos..qpos + n];
         let seq = &r.seq[qpos >> 1..(qpos + n).div_ceil(2)];
-        let s = self.strand;
-        // q passes when min <= q < 255: one unsigned comparison.
-        let (min, span) = (self.min_bq, 255u8.wrapping_sub(self.min_bq));
         let odd = qpos & 1;
         if self.mate_other_contig {
-            for i in 0..n {
-                let (row, q, code) = at(rows, quals, seq, i, odd);
-                let a = usize::from(CODE_TO_ALLELE[usize::from(code)]);
-                let pass = q.wrapping_sub(min) < span;
-                let cell = &mut row[s];
-                cell.n[if pass { a } else { LOWQ }] += 1;
-                cell.qsum[a] += if pass { u32::from(q) } else { 0 };
-                cell.xm += u32::from(pass);
-            }
+            count_run::<true>(rows, quals, seq, odd, self.strand, self.min_bq);
         } else {
-            for i in 0..n {
-                let (row, q, code) = at(rows, quals, seq, i, odd);
-                let a = usize::from(CODE_TO_ALLELE[usize::from(code)]);
-                let pass = q.wrapping_sub(min) < span;
-                let cell = &mut row[s];
-                cell.n[if pass { a } else { LOWQ }] += 1;
-                cell.qsum[a] += if pass { u32::from(q) } else { 0 };
-            }
+            count_run::<false>(rows, quals, seq, odd, self.strand, self.min_bq);
         }
     }
 
@@ -641,6 +671,47 @@ mod tests {
             }
         );
         assert!(c.events.is_empty(), "no anchor, no event");
+    }
+
+    #[test]
+    fn two_bases_per_byte_equal_one_at_a_time() {
+        // Every start parity and run length, every base code and a failing quality.
+        let seq_ascii = b"ACGTNMACGTRACGTAC";
+        let packed = pack(seq_ascii);
+        let quals: Vec<u8> = (0..seq_ascii.len())
+            .map(|i| [30u8, 12, 255, 40][i % 4])
+            .collect();
+        for qpos in 0..4usize {
+            for n in 0..=(seq_ascii.len() - qpos) {
+                for xm in [false, true] {
+                    let mut fast = vec![HotRow::default(); n];
+                    let seq = &packed[qpos >> 1..(qpos + n).div_ceil(2)];
+                    let q = &quals[qpos..qpos + n];
+                    if xm {
+                        count_run::<true>(&mut fast, q, seq, qpos & 1, 1, 20);
+                    } else {
+                        count_run::<false>(&mut fast, q, seq, qpos & 1, 1, 20);
+                    }
+                    let mut slow = vec![HotRow::default(); n];
+                    for i in 0..n {
+                        let code = CODE_TO_ASCII
+                            .iter()
+                            .position(|&c| c == seq_ascii[qpos + i])
+                            .unwrap_or(15);
+                        let a = usize::from(CODE_TO_ALLELE[code]);
+                        let cell = &mut slow[i][1];
+                        if q[i] >= 20 && q[i] != 255 {
+                            cell.n[a] += 1;
+                            cell.qsum[a] += u32::from(q[i]);
+                            cell.xm += u32::from(xm);
+                        } else {
+                            cell.n[LOWQ] += 1;
+                        }
+                    }
+                    assert_eq!(fast, slow, "qpos {qpos}, n {n}, xm {xm}");
+                }
+            }
+        }
     }
 
     #[test]
