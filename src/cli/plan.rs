@@ -86,35 +86,22 @@ pub fn run(args: Args) -> Result<()> {
                 .iter()
                 .filter(|c| c.verdict == Verdict::Inconclusive)
             {
-                let needed = |d: Option<u64>| {
-                    d.map_or_else(|| "more depth cannot settle it".into(), |d| d.to_string())
-                };
-                for t in c
+                // (what, usable depth now, depth needed); a deletion's depth is the
+                // reads across its breakpoints.
+                let targets = c
                     .targets
                     .iter()
                     .filter(|t| t.verdict == Verdict::Inconclusive)
-                {
-                    inconclusive.push(format!(
-                        "{}\t{}\t{}\t{}",
-                        c.clone,
-                        t.target,
-                        t.depth,
-                        needed(t.depth_needed)
-                    ));
-                }
-                // A deletion's depth: reads across its breakpoints.
-                for d in c
+                    .map(|t| (&t.target, u64::from(t.depth), t.depth_needed));
+                let deletions = c
                     .deletions
                     .iter()
                     .filter(|d| d.verdict == Verdict::Inconclusive)
-                {
-                    inconclusive.push(format!(
-                        "{}\t{}\t{}\t{}",
-                        c.clone,
-                        d.name,
-                        d.depth,
-                        needed(d.depth_needed)
-                    ));
+                    .map(|d| (&d.name, d.depth, d.depth_needed));
+                for (what, now, needed) in targets.chain(deletions) {
+                    let needed = needed
+                        .map_or_else(|| "more depth cannot settle it".into(), |d| d.to_string());
+                    inconclusive.push(format!("{}\t{what}\t{now}\t{needed}", c.clone));
                 }
             }
         }
