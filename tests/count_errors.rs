@@ -75,12 +75,7 @@ fn path_str(p: &Path) -> &str {
 /// A sorted, indexed BAM of 4,000 random 100-bp reads over the whole genome: large
 /// enough for many BGZF blocks.
 fn big_bam(dir: &Path) -> PathBuf {
-    let mut header = bam::Header::new();
-    header.push_record(
-        bam::header::HeaderRecord::new(b"SQ")
-            .push_tag(b"SN", "chrM")
-            .push_tag(b"LN", 16569),
-    );
+    let mut header = chrm_header();
     header.push_record(
         bam::header::HeaderRecord::new(b"RG")
             .push_tag(b"ID", "big")
@@ -286,12 +281,7 @@ fn record_whose_cigar_disagrees_with_its_sequence() {
     // `unmapped`, never silently, never as bases. A mapped one makes htslib refuse the
     // file (see `mapped_record_whose_cigar_disagrees_with_its_sequence`).
     let tmp = tempfile::tempdir().unwrap();
-    let mut header = bam::Header::new();
-    header.push_record(
-        bam::header::HeaderRecord::new(b"SQ")
-            .push_tag(b"SN", "chrM")
-            .push_tag(b"LN", 16569),
-    );
+    let header = chrm_header();
     let mut r = bam::Record::new();
     r.set(
         b"bad",
@@ -750,12 +740,7 @@ fn mapped_record_whose_cigar_disagrees_with_its_sequence() {
     // way), so the file is refused as corrupt, naming it; nothing is written.
     for (tag, len) in [("more", 41), ("fewer", 30)] {
         let tmp = tempfile::tempdir().unwrap();
-        let mut header = bam::Header::new();
-        header.push_record(
-            bam::header::HeaderRecord::new(b"SQ")
-                .push_tag(b"SN", "chrM")
-                .push_tag(b"LN", 16569),
-        );
+        let header = chrm_header();
         let mut r = bam::Record::new();
         r.set(
             b"bad_cigar",

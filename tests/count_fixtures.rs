@@ -812,12 +812,7 @@ fn no_depth_cap_at_120000x() {
     //   8,000; htslib's pileup default 8,000).
     let n: u32 = 120_000;
     let tmp = tempfile::tempdir().unwrap();
-    let mut header = bam::Header::new();
-    header.push_record(
-        bam::header::HeaderRecord::new(b"SQ")
-            .push_tag(b"SN", "chrM")
-            .push_tag(b"LN", 16569),
-    );
+    let header = chrm_header();
     let mut records = Vec::with_capacity(n as usize);
     for i in 0..n {
         let start = 5000 + i64::from(i % 10); // zero-based

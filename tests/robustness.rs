@@ -498,12 +498,7 @@ fn hostile_read_group_samples_stay_inside_and_are_recorded() {
 /// A BAM whose reads carry the cell barcode `CB:Z:<b>` for each barcode (30 reads
 /// each), written through htslib so that any byte can be in the value.
 fn barcoded_bam(dir: &Path, name: &str, barcodes: &[&str]) -> PathBuf {
-    let mut header = bam::Header::new();
-    header.push_record(
-        bam::header::HeaderRecord::new(b"SQ")
-            .push_tag(b"SN", "chrM")
-            .push_tag(b"LN", 16569),
-    );
+    let header = chrm_header();
     let r = rcrs();
     let mut records = Vec::new();
     for (k, bc) in barcodes.iter().enumerate() {
@@ -799,12 +794,7 @@ fn a_read_with_a_million_cigar_operations_is_quick_and_small() {
     // read; then the same read again with the insertions split by padding.
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
-    let mut header = bam::Header::new();
-    header.push_record(
-        bam::header::HeaderRecord::new(b"SQ")
-            .push_tag(b"SN", "chrM")
-            .push_tag(b"LN", 16569),
-    );
+    let header = chrm_header();
     let mut ops = Vec::with_capacity(1_000_000);
     for _ in 0..500_000 {
         ops.push(Cigar::Match(1));

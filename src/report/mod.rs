@@ -150,10 +150,12 @@ pub fn deletions_of(sel: &Selection, calls: &CallReport) -> Option<Vec<DeletionR
 /// # Ok(()) }
 /// ```
 pub fn write_outputs(dir: &Path, sel: &Selection, calls: &CallReport) -> Result<()> {
-    write_atomic(
-        &dir.join(REPORT_FILES[0]),
-        render_html(sel, calls).as_bytes(),
-    )?;
+    write_report_files(dir, &render_html(sel, calls), sel, calls)
+}
+
+/// The report files, with `html` as `report.html`.
+fn write_report_files(dir: &Path, html: &str, sel: &Selection, calls: &CallReport) -> Result<()> {
+    write_atomic(&dir.join(REPORT_FILES[0]), html.as_bytes())?;
     write_atomic(
         &dir.join(REPORT_FILES[1]),
         selection_mqc_tsv(sel).as_bytes(),
@@ -179,18 +181,7 @@ pub fn write_outputs_with_track(
     calls: &CallReport,
     track: &crate::track::TrackSet,
 ) -> Result<()> {
-    write_atomic(
-        &dir.join(REPORT_FILES[0]),
-        render_html_with_track(sel, calls, track).as_bytes(),
-    )?;
-    write_atomic(
-        &dir.join(REPORT_FILES[1]),
-        selection_mqc_tsv(sel).as_bytes(),
-    )?;
-    write_atomic(
-        &dir.join(REPORT_FILES[2]),
-        coverage_mqc_json(sel, calls).as_bytes(),
-    )
+    write_report_files(dir, &render_html_with_track(sel, calls, track), sel, calls)
 }
 
 #[cfg(test)]

@@ -940,6 +940,18 @@ mod tests {
     use crate::reference::rcrs;
     use crate::sim::rng::Rng;
 
+    /// [`track`] with every default setting, the built-in catalogue and policy.
+    fn track_defaults(samples: &[PassageSample<'_>]) -> Tracked {
+        track(
+            samples,
+            &CallConfig::default(),
+            &Catalogue::builtin(),
+            &Policy::default(),
+            &TrackConfig::default(),
+        )
+        .unwrap()
+    }
+
     /// `n` reads of allele `a` at quality `q`, split over the strands.
     fn put(site: &mut SiteCounts, a: Allele, n: u32, q: u64) {
         let f = n / 2;
@@ -1003,14 +1015,7 @@ mod tests {
         }
         // Reverse the order: passages are sorted by value, not by sheet order.
         samples.reverse();
-        let t = track(
-            &samples,
-            &CallConfig::default(),
-            &Catalogue::builtin(),
-            &Policy::default(),
-            &TrackConfig::default(),
-        )
-        .unwrap();
+        let t = track_defaults(&samples);
         let set = &t.set;
         let clone = |n: &str| set.clones.iter().find(|c| c.clone == n).unwrap();
         let traj = |c: &str, v: &str| {
@@ -1089,14 +1094,7 @@ mod tests {
                 counts: &b,
             },
         ];
-        let t = track(
-            &samples,
-            &CallConfig::default(),
-            &Catalogue::builtin(),
-            &Policy::default(),
-            &TrackConfig::default(),
-        )
-        .unwrap();
+        let t = track_defaults(&samples);
         assert_eq!(t.set.axis, PassageKind::Date);
         assert_eq!(t.set.slope_unit(), "per_day");
         let c = &t.set.clones[0];

@@ -615,3 +615,14 @@ pub fn assert_events(counts: &Counts, want: &[(u32, &str, u32, u32)], ctx: &str)
         .collect();
     assert_eq!(got, want, "{ctx}: indel events");
 }
+
+/// A BAM header with one contig, chrM of 16,569 bp (rCRS).
+pub fn chrm_header() -> bam::Header {
+    let mut header = bam::Header::new();
+    header.push_record(
+        bam::header::HeaderRecord::new(b"SQ")
+            .push_tag(b"SN", "chrM")
+            .push_tag(b"LN", 16569),
+    );
+    header
+}
