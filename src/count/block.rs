@@ -1,11 +1,19 @@
-//! The hot accumulation layout: one 64-byte cache line per position and strand, so the
-//! counting loop touches exactly one line per base. Quality sums are 32-bit here and
-//! spilled into 64-bit totals before they could overflow, so no depth is ever capped;
-//! [`Block::add_into`] turns a block into the public [`SiteCounts`].
+//! The hot accumulation layout. Most aligned bases agree with rCRS at a good quality;
+//! those are counted in bulk (see [`super::walker`]): per strand, a difference array of
+//! aligned-base coverage (two writes per run of aligned bases) and a dense array of
+//! quality totals (one vectorised add per run). Every other base (a mismatch, an `N`, a
+//! low quality, a deletion, a base from a read whose mate is on another contig) is an
+//! *exception*: counted in a 64-byte cell per position and strand, and taken back out of
+//! the bulk arrays. [`Block::to_sites`] turns the block into the public [`SiteCounts`]:
+//! the rCRS allele of a position gets the bulk coverage and quality total.
+//!
+//! Quality sums are 32-bit here and spilled into 64-bit totals before they could
+//! overflow, so no depth is ever capped.
 
 use super::counts::{Counts, IndelMap, SiteCounts, FWD, REV};
+use super::refcodes::REF_ALLELE;
 
-/// Counts of one position on one strand: A, C, G, T, N, deletion, insertion events and
+/// Exception counts of one position on one strand: A, C, G, T, N, deletion, insertion events and
 /// low-quality tallies, the 32-bit quality sums of A..N, observations from reads with
 /// the mate on another contig, and read starts and ends.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -29,7 +37,14 @@ const SPILL_EVERY: u32 = 1 << 23;
 #[derive(Debug, Default)]
 pub(crate) struct Block {
     pub offset: u32,
+    /// Exception cells, one row per position.
     pub rows: Vec<HotRow>,
+    /// Per strand: aligned bases counted in bulk, as a difference array (one longer than
+    /// `rows`): coverage at row `i` is the sum of `cover[s][..=i]`.
+    pub cover: [Vec<i32>; 2],
+    /// Per strand: quality total of the bases counted in bulk (wrapping arithmetic; an
+    /// exception takes its quality back out within the same read).
+    pub qtot: [Vec<u32>; 2],
     spill: Vec<[[u64; 5]; 2]>,
     reads: u32,
 }
@@ -48,6 +63,10 @@ impl Block {
         let need = end.saturating_sub(self.offset) as usize;
         if need > self.rows.len() {
             self.rows.resize(need, HotRow::default());
+            for s in [FWD, REV] {
+                self.cover[s].resize(need + 1, 0);
+                self.qtot[s].resize(need, 0);
+            }
         }
     }
 
@@ -65,23 +84,47 @@ impl Block {
         if self.spill.len() < self.rows.len() {
             self.spill.resize(self.rows.len(), [[0; 5]; 2]);
         }
-        for (row, sp) in self.rows.iter_mut().zip(self.spill.iter_mut()) {
+        let offset = self.offset as usize;
+        for (i, (row, sp)) in self.rows.iter_mut().zip(self.spill.iter_mut()).enumerate() {
+            let r = usize::from(REF_ALLELE[offset + i]);
             for s in [FWD, REV] {
                 for (total, part) in sp[s].iter_mut().zip(row[s].qsum.iter_mut()) {
                     *total += u64::from(*part);
                     *part = 0;
                 }
+                sp[s][r] += u64::from(self.qtot[s][i]);
+                self.qtot[s][i] = 0;
             }
         }
+    }
+
+    /// The block's positions in the public layout: exception cells plus the bulk
+    /// coverage and quality totals on each position's rCRS allele.
+    pub fn to_sites(&self) -> Vec<SiteCounts> {
+        let offset = self.offset as usize;
+        let mut cov = [0i64; 2];
+        let mut out = Vec::with_capacity(self.rows.len());
+        for (i, row) in self.rows.iter().enumerate() {
+            let r = usize::from(REF_ALLELE[offset + i]);
+            let mut site = to_site(row, self.spill.get(i));
+            for s in [FWD, REV] {
+                cov[s] += i64::from(self.cover[s][i]);
+                // Coverage counts reads at this position: never negative by
+                // construction; a u32 like every count.
+                site.n[s][r] += cov[s].clamp(0, i64::from(u32::MAX)) as u32;
+                site.qsum[s][r] += u64::from(self.qtot[s][i]);
+            }
+            out.push(site);
+        }
+        out
     }
 
     /// Add this block (and its indel events) into whole-genome counts.
     pub fn add_into(&self, counts: &mut Counts, indels: IndelMap) {
         let offset = self.offset as usize;
         let sites = &mut counts.sites_mut()[offset..];
-        for (i, (dst, row)) in sites.iter_mut().zip(&self.rows).enumerate() {
-            let spill = self.spill.get(i);
-            dst.add(&to_site(row, spill));
+        for (dst, site) in sites.iter_mut().zip(self.to_sites()) {
+            dst.add(&site);
         }
         for ((a, k), c) in indels {
             counts.add_indel(a, k, c);

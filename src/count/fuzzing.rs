@@ -3,7 +3,7 @@
 //! path relies on and panics when one does not hold, which is what a fuzzer looks for.
 
 use super::block::Block;
-use super::counts::{Counts, IndelMap, LOWQ};
+use super::counts::{Counts, IndelMap, SiteCounts, LOWQ};
 use super::unit::{run_records, Grouper};
 use super::walker::{walk, CollectSink, DirectSink, ReadView, RoutingSink};
 use super::{merge, CountConfig};
@@ -46,33 +46,46 @@ pub fn walk_raw(
         assert!(e.anchor >= pos && e.anchor < end, "event outside the read");
     }
 
-    // The dense counter, sized as the counting units size it.
-    let mut block = Block::new(pos.min(MT_LENGTH));
-    block.ensure(end);
-    let mut indels = IndelMap::new();
-    {
+    // The dense counter, sized as the counting units size it: once through the bulk
+    // fast path (mate on this contig), once through the per-base path (mate on another
+    // contig); both must give the same cells.
+    let dense = |mate_other_contig: bool| {
+        let mut block = Block::new(pos.min(MT_LENGTH));
+        block.ensure(end);
+        let mut indels = IndelMap::new();
         let mut sink = DirectSink {
-            rows: &mut block.rows,
-            offset: block.offset,
+            block: &mut block,
             indels: &mut indels,
             min_bq: 20,
             strand,
-            mate_other_contig: true,
+            mate_other_contig,
         };
-        walk(&r, MT_LENGTH, &mut sink, &mut ins_buf);
+        walk(&r, MT_LENGTH, &mut sink, &mut Vec::new());
+        (block.to_sites(), indels)
+    };
+    let (slow, indels) = dense(true);
+    let (fast, fast_indels) = dense(false);
+    for (i, (a, b)) in slow.iter().zip(&fast).enumerate() {
+        assert_eq!(
+            (a.n, a.qsum),
+            (b.n, b.qsum),
+            "bulk fast path disagrees at row {i}"
+        );
     }
-    let cells = |rows: &[super::block::HotRow]| -> u64 {
-        rows.iter()
-            .map(|row| {
-                row[strand].n[..6]
+    assert_eq!(indels, fast_indels);
+    let cells = |sites: &[SiteCounts]| -> u64 {
+        sites
+            .iter()
+            .map(|site| {
+                site.n[strand][..6]
                     .iter()
                     .map(|&c| u64::from(c))
                     .sum::<u64>()
-                    + u64::from(row[strand].n[LOWQ])
+                    + u64::from(site.n[strand][LOWQ])
             })
             .sum()
     };
-    let direct = cells(&block.rows);
+    let direct = cells(&slow);
     assert_eq!(direct, collect.obs.len() as u64, "dense counter disagrees");
     let events: u64 = indels.values().map(|c| u64::from(c[strand])).sum();
     assert!(events <= collect.events.len() as u64);
@@ -85,8 +98,7 @@ pub fn walk_raw(
     {
         let mut sink = RoutingSink {
             direct: DirectSink {
-                rows: &mut block2.rows,
-                offset: block2.offset,
+                block: &mut block2,
                 indels: &mut indels2,
                 min_bq: 20,
                 strand,
@@ -100,7 +112,7 @@ pub fn walk_raw(
     }
     assert!(keep.obs.iter().all(|o| lo <= o.pos && o.pos <= hi));
     assert_eq!(
-        cells(&block2.rows) + keep.obs.len() as u64,
+        cells(&block2.to_sites()) + keep.obs.len() as u64,
         collect.obs.len() as u64,
         "routing lost or doubled observations"
     );

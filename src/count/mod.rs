@@ -37,6 +37,7 @@ pub mod file;
 #[doc(hidden)]
 pub mod fuzzing;
 mod overlap;
+mod refcodes;
 mod summary;
 mod unit;
 mod walker;
@@ -59,7 +60,7 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use unit::{run_pipelined, run_unit, Grouper, UnitOutput};
+use unit::{run_fast, run_pipelined, run_unit, Grouper, UnitOutput};
 use walker::DirectSink;
 
 /// Settings for [`count`].
@@ -280,6 +281,9 @@ enum Plan {
     /// One reader, counted by the thread that reads (as many inputs as threads, or
     /// more).
     Whole,
+    /// A BAM read by [`crate::input::bgzf`]: its blocks inflated in parallel on the
+    /// pool while the previous ones are counted (the default for BAM).
+    Fast,
 }
 
 /// Choose how to read each input. With fewer inputs than threads, a single input is
@@ -298,7 +302,9 @@ fn plan_for(info: &InputInfo, config: &CountConfig, threads: usize, n_sources: u
             );
         }
     }
-    if n_sources < threads {
+    if info.format == crate::input::Format::Bam && cfg!(target_endian = "little") {
+        Plan::Fast
+    } else if n_sources < threads {
         Plan::Pipelined
     } else {
         Plan::Whole
@@ -391,6 +397,13 @@ where
         Plan::Whole => vec![run_unit(
             info, index, 0, MT_LENGTH, decompress, config, &grouper, observer,
         )?],
+        Plan::Fast => match run_fast(info, index, config, &grouper, observer)? {
+            Some(out) => vec![out],
+            // A record only htslib decodes: read the whole input again through it.
+            None => vec![run_unit(
+                info, index, 0, MT_LENGTH, 0, config, &grouper, observer,
+            )?],
+        },
     };
     let merged = merge(outputs, config.filter.min_base_quality);
     observer.source_finished(index);
@@ -519,8 +532,7 @@ fn merge(outputs: Vec<UnitOutput>, min_bq: u8) -> Merged {
         });
         b.note_read();
         let mut sink = DirectSink {
-            rows: &mut b.rows,
-            offset: 0,
+            block: b,
             indels,
             min_bq,
             strand: 0,

@@ -253,8 +253,7 @@ mod tests {
         let mut indels = IndelMap::new();
         {
             let mut s = DirectSink {
-                rows: &mut block.rows,
-                offset: 0,
+                block: &mut block,
                 indels: &mut indels,
                 min_bq: 20,
                 strand: 0,

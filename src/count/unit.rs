@@ -80,8 +80,7 @@ impl GroupAcc {
 
     fn sink(&mut self, min_bq: u8, strand: usize, mate_other_contig: bool) -> DirectSink<'_> {
         DirectSink {
-            rows: &mut self.block.rows,
-            offset: self.block.offset,
+            block: &mut self.block,
             indels: &mut self.indels,
             min_bq,
             strand,
@@ -501,6 +500,84 @@ fn unsorted(info: &InputInfo, pos: i64, previous: i64) -> Error {
     }
 }
 
+/// The steps every reader takes per record, in file order: skip reads of other contigs
+/// and those that start before the window, stop after it, refuse unsorted input,
+/// count, report progress.
+struct Feed<'i> {
+    info: &'i InputInfo,
+    source: usize,
+    start: u32,
+    end: u32,
+    /// Stop at the first read of another contig after the mt reads (a sorted,
+    /// indexed BAM read from the contig's first block on).
+    stop_after_contig: bool,
+    seen: bool,
+    previous: i64,
+    reported: u64,
+    since_report: u32,
+}
+
+impl<'i> Feed<'i> {
+    fn new(info: &'i InputInfo, source: usize, start: u32, end: u32) -> Self {
+        Feed {
+            info,
+            source,
+            start,
+            end,
+            stop_after_contig: false,
+            seen: false,
+            previous: -1,
+            reported: u64::from(start),
+            since_report: 0,
+        }
+    }
+
+    /// Take one record; `Ok(false)`: no later record is needed.
+    #[inline]
+    fn record(
+        &mut self,
+        st: &mut UnitState<'_>,
+        rec: &Record,
+        grouper: &Grouper,
+        observer: &dyn Observer,
+    ) -> Result<bool> {
+        if rec.tid() != self.info.tid as i32 {
+            return Ok(!(self.stop_after_contig && self.seen));
+        }
+        self.seen = true;
+        let pos = rec.pos();
+        if pos < i64::from(self.start) {
+            return Ok(true); // counted by the window that holds its start
+        }
+        if self.info.indexed && pos >= i64::from(self.end) {
+            return Ok(false);
+        }
+        if pos < self.previous {
+            return Err(unsorted(self.info, pos, self.previous));
+        }
+        if pos > self.previous {
+            st.expire(pos as u32);
+        }
+        self.previous = pos;
+        st.process(rec, grouper);
+        self.since_report += 1;
+        if self.since_report == 1 << 14 {
+            self.since_report = 0;
+            let p = (pos as u64).min(u64::from(self.end));
+            observer.progress(self.source, p.saturating_sub(self.reported));
+            self.reported = self.reported.max(p);
+        }
+        Ok(true)
+    }
+
+    fn finish(&self, observer: &dyn Observer) {
+        observer.progress(
+            self.source,
+            u64::from(self.end).saturating_sub(self.reported),
+        );
+    }
+}
+
 /// Count the reads of `info` that start in `[start, end)`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_unit(
@@ -515,41 +592,106 @@ pub(crate) fn run_unit(
 ) -> Result<UnitOutput> {
     let mut reader = AlignmentReader::open(info, start, end, decompress_threads)?;
     let mut st = UnitState::new(cfg, info, grouper, start, end);
+    let mut feed = Feed::new(info, source, start, end);
     let mut rec = Record::new();
-    let mut previous: i64 = -1;
-    let mut reported = u64::from(start);
-    let mut since_report = 0u32;
-    let tid = info.tid as i32;
     while let Some(r) = reader.read(&mut rec) {
-        r.map_err(|e| read_error(info, previous, e))?;
-        if rec.tid() != tid {
-            continue;
-        }
-        let pos = rec.pos();
-        if pos < i64::from(start) {
-            continue; // counted by the window that holds its start
-        }
-        if info.indexed && pos >= i64::from(end) {
+        r.map_err(|e| read_error(info, feed.previous, e))?;
+        if !feed.record(&mut st, &rec, grouper, observer)? {
             break;
         }
-        if pos < previous {
-            return Err(unsorted(info, pos, previous));
+    }
+    feed.finish(observer);
+    Ok(st.finish())
+}
+
+/// Count a whole BAM through [`crate::input::bgzf`]: the next segment of blocks is read
+/// and inflated (in parallel on the rayon pool) while this one is counted. `Ok(None)`:
+/// the file holds a record only htslib decodes (a CIGAR in a `CG` tag); count it with
+/// [`run_unit`] instead.
+pub(crate) fn run_fast(
+    info: &InputInfo,
+    source: usize,
+    cfg: &CountConfig,
+    grouper: &Grouper,
+    observer: &dyn Observer,
+) -> Result<Option<UnitOutput>> {
+    let segment = crate::input::bgzf::SEGMENT_BYTES;
+    run_fast_with(info, source, cfg, grouper, observer, segment)
+}
+
+/// [`run_fast`] reading about `segment_bytes` compressed bytes per segment.
+fn run_fast_with(
+    info: &InputInfo,
+    source: usize,
+    cfg: &CountConfig,
+    grouper: &Grouper,
+    observer: &dyn Observer,
+    segment_bytes: usize,
+) -> Result<Option<UnitOutput>> {
+    use crate::input::bgzf::{inflate, BlockReader, CursorError, RecordCursor, NEEDS_HTSLIB};
+    let mut st = UnitState::new(cfg, info, grouper, 0, MT_LENGTH);
+    let mut feed = Feed::new(info, source, 0, MT_LENGTH);
+    feed.stop_after_contig = info.indexed;
+    let Some(start) = crate::input::bam_mt_start(info)? else {
+        feed.finish(observer);
+        return Ok(Some(st.finish()));
+    };
+    let path = info.path.as_path();
+    let mut blocks = BlockReader::open(path, start >> 16, segment_bytes)?;
+    let mut cursor = RecordCursor::new((start & 0xffff) as usize);
+    let mut rec = Record::new();
+    let (mut cur, mut next) = (Vec::new(), Vec::new());
+    let read_next = |blocks: &mut BlockReader, buf: &mut Vec<u8>| -> Result<Option<usize>> {
+        match blocks.next_segment()? {
+            Some(seg) => {
+                inflate(&seg, buf, path)?;
+                Ok(Some(seg.inflated_len()))
+            }
+            None => Ok(None),
         }
-        if pos > previous {
-            st.expire(pos as u32);
+    };
+    let mut cur_len = read_next(&mut blocks, &mut cur)?;
+    while let Some(len) = cur_len {
+        let (read, counted) = rayon::join(
+            || read_next(&mut blocks, &mut next),
+            || {
+                cursor.feed(&cur[..len], &mut rec, &mut |r| {
+                    feed.record(&mut st, r, grouper, observer)
+                })
+            },
+        );
+        match counted {
+            Ok(true) => {}
+            // Past the contig: what lies beyond is not needed (nor its errors).
+            Ok(false) => break,
+            Err(CursorError::Decode(NEEDS_HTSLIB)) => return Ok(None),
+            Err(CursorError::Decode(what)) => {
+                return Err(Error::corrupt(
+                    path,
+                    format!(
+                        "invalid record after {}:{} ({what}); the file is truncated or corrupt",
+                        info.contig,
+                        feed.previous.max(0) + 1
+                    ),
+                ))
+            }
+            Err(CursorError::Count(e)) => return Err(e),
         }
-        previous = pos;
-        st.process(&rec, grouper);
-        since_report += 1;
-        if since_report == 1 << 14 {
-            since_report = 0;
-            let p = (pos as u64).min(u64::from(end));
-            observer.progress(source, p.saturating_sub(reported));
-            reported = reported.max(p);
+        cur_len = read?;
+        std::mem::swap(&mut cur, &mut next);
+        if cur_len.is_none() && cursor.has_partial() {
+            return Err(Error::corrupt(
+                path,
+                format!(
+                    "the file ends inside a record after {}:{}; the file is truncated or corrupt",
+                    info.contig,
+                    feed.previous.max(0) + 1
+                ),
+            ));
         }
     }
-    observer.progress(source, u64::from(end).saturating_sub(reported));
-    Ok(st.finish())
+    feed.finish(observer);
+    Ok(Some(st.finish()))
 }
 
 /// Count records held in memory as one unit over the whole genome, skipping those
@@ -661,6 +803,64 @@ pub(crate) fn run_pipelined(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::count::{merge, Silent};
+    use crate::input::{inspect, InputOptions};
+    use std::io::{Read as _, Write as _};
+
+    /// Counts of one input through htslib ([`run_unit`]) or the BGZF reader.
+    fn counts_of(info: &InputInfo, segment: Option<usize>) -> crate::count::Counts {
+        let cfg = CountConfig::default();
+        let grouper = Grouper::new(info, None, None);
+        let out = match segment {
+            None => run_unit(info, 0, 0, MT_LENGTH, 0, &cfg, &grouper, &Silent).unwrap(),
+            Some(seg) => run_fast_with(info, 0, &cfg, &grouper, &Silent, seg)
+                .unwrap()
+                .expect("no CG tags here"),
+        };
+        let mut groups = merge(vec![out], cfg.filter.min_base_quality).groups;
+        assert_eq!(groups.len(), 1);
+        groups.pop().unwrap().1 .0
+    }
+
+    #[test]
+    fn bgzf_reader_equals_htslib_across_blocks_and_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = crate::sim::SimSpec::from_toml_str(
+            "seed = 3\n[[clones]]\nname = \"c\"\ndepth = 150\n\
+             haplotypes = [{ fraction = 0.3, snvs = [\"3243A>G\"] }]\n",
+        )
+        .unwrap();
+        let sim = crate::sim::simulate(&spec, &dir.path().join("sim"), 1).unwrap();
+        let bam = sim.clones[0].bam.clone();
+        // The same BAM cut into blocks regardless of record ends (as htsjdk writes):
+        // records span blocks, and the first mt record starts inside a block.
+        let mut raw = Vec::new();
+        flate2::read::MultiGzDecoder::new(std::fs::File::open(&bam).unwrap())
+            .read_to_end(&mut raw)
+            .unwrap();
+        let reblocked = dir.path().join("reblocked.bam");
+        let mut w = crate::output::BgzfWriter::new(std::fs::File::create(&reblocked).unwrap());
+        w.write_all(&raw).unwrap();
+        w.finish().unwrap();
+        rust_htslib::bam::index::build(&reblocked, None, rust_htslib::bam::index::Type::Bai, 1)
+            .unwrap();
+        let unindexed = dir.path().join("unindexed.bam");
+        std::fs::copy(&reblocked, &unindexed).unwrap();
+        let opts = InputOptions::default();
+        let want = counts_of(&inspect(&bam, &opts).unwrap(), None);
+        assert!(want.sites()[3242].depth() > 50);
+        for path in [&bam, &reblocked, &unindexed] {
+            let info = inspect(path, &opts).unwrap();
+            for seg in [1, 5_000, 100_000, crate::input::bgzf::SEGMENT_BYTES] {
+                let got = counts_of(&info, Some(seg));
+                assert!(
+                    got == want,
+                    "{} with {seg}-byte segments differs",
+                    path.display()
+                );
+            }
+        }
+    }
 
     #[test]
     fn mate_cigar_length() {

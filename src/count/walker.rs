@@ -14,8 +14,9 @@
 //!   threshold;
 //! - IUPAC ambiguity codes count as `N`; a quality of 255 (unknown) counts as low.
 
-use super::block::HotRow;
+use super::block::{Block, HotRow};
 use super::counts::{IndelKey, IndelMap, INS, LOWQ};
+use super::refcodes::{REF_CODE, REF_PAIRS};
 
 /// 4-bit BAM base code → allele index (A=0, C=1, G=2, T=3, anything else N=4).
 const CODE_TO_ALLELE: [u8; 16] = [4, 0, 1, 4, 2, 4, 4, 4, 3, 4, 4, 4, 4, 4, 4, 4];
@@ -256,11 +257,187 @@ fn count_run<const XM: bool>(
     }
 }
 
-/// Adds observations straight into a dense block of rows (see [`super::block`]) that starts at the
-/// zero-based position `offset`.
+/// Whether a quality fails the threshold (`q < min`, or 255 = unknown): one unsigned
+/// comparison against `span = 255 - min`.
+#[inline(always)]
+fn fails(q: u8, min: u8, span: u8) -> bool {
+    q.wrapping_sub(min) >= span
+}
+
+/// The exceptions among sixteen bases: bit `k` is set when base `k` (the high nibble of
+/// `seq[k / 2]` for even `k`) differs from rCRS (`refs`, packed the same way) or its
+/// quality `q[k]` fails the threshold.
+#[inline(always)]
+fn exceptions16(seq: [u8; 8], refs: [u8; 8], q: &[u8; 16], min: u8, span: u8) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of the x86_64 baseline; the one load reads exactly the
+        // sixteen bytes of `q`.
+        unsafe {
+            let x = _mm_set_epi64x(0, i64::from_le_bytes(seq) ^ i64::from_le_bytes(refs));
+            let nib = _mm_set1_epi8(0x0f);
+            let hi = _mm_and_si128(_mm_srli_epi16::<4>(x), nib);
+            let lo = _mm_and_si128(x, nib);
+            // Base order: high nibble of byte 0, low nibble of byte 0, high of byte 1, ...
+            let same = _mm_cmpeq_epi8(_mm_unpacklo_epi8(hi, lo), _mm_setzero_si128());
+            let qv = _mm_loadu_si128(q.as_ptr().cast::<__m128i>());
+            // fails(q) <=> q - min >= span (unsigned) <=> max(q - min, span) == q - min
+            let d = _mm_sub_epi8(qv, _mm_set1_epi8(min as i8));
+            let fail = _mm_cmpeq_epi8(_mm_max_epu8(d, _mm_set1_epi8(span as i8)), d);
+            let ok = _mm_andnot_si128(fail, same);
+            (!_mm_movemask_epi8(ok) as u32) & 0xffff
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mut mask = 0u32;
+        for k in 0..16 {
+            let shift = if k & 1 == 0 { 4 } else { 0 };
+            let differs = ((seq[k / 2] ^ refs[k / 2]) >> shift) & 0xf != 0;
+            mask |= u32::from(differs || fails(q[k], min, span)) << k;
+        }
+        mask
+    }
+}
+
+/// The bulk arrays of one run of aligned bases on one strand (see [`Block`]), and how to
+/// take an exception out of them.
+struct Bulk<'r> {
+    rows: &'r mut [HotRow],
+    cover: &'r mut [i32],
+    qtot: &'r mut [u32],
+    s: usize,
+    min: u8,
+    span: u8,
+}
+
+impl Bulk<'_> {
+    /// Base `i` of the run (code `code`, rCRS code `refcode`, quality `q`), already
+    /// counted in bulk: if it is an exception, count it in its cell instead.
+    #[inline(always)]
+    fn check(&mut self, i: usize, code: u8, refcode: u8, q: u8) {
+        if code != refcode || fails(q, self.min, self.span) {
+            self.exception(i, code, q);
+        }
+    }
+
+    #[inline(never)]
+    fn exception(&mut self, i: usize, code: u8, q: u8) {
+        let a = CODE_TO_ALLELE[usize::from(code & 0xf)];
+        add_base::<false>(&mut self.rows[i][self.s], a, q, self.min, self.span);
+        self.qtot[i] = self.qtot[i].wrapping_sub(u32::from(q));
+        self.cover[i] -= 1;
+        self.cover[i + 1] += 1;
+    }
+
+    /// Up to sixteen bases from whole sequence bytes `bytes` (rCRS bytes `refs`), from
+    /// base `first` of the run: find the exceptions sixteen at a time, then visit only
+    /// those.
+    #[inline(always)]
+    fn chunk(&mut self, first: usize, bytes: [u8; 8], refs: [u8; 8], quals: &[u8; 16], valid: u32) {
+        let mut mask = exceptions16(bytes, refs, quals, self.min, self.span) & valid;
+        while mask != 0 {
+            let k = mask.trailing_zeros() as usize;
+            mask &= mask - 1;
+            let code = if k & 1 == 0 {
+                bytes[k / 2] >> 4
+            } else {
+                bytes[k / 2] & 0xf
+            };
+            self.exception(first + k, code, quals[k]);
+        }
+    }
+}
+
+/// The fast path over one run of aligned bases of a read (not one whose mate is on
+/// another contig): the run starts at row `start` of `block` and at zero-based position
+/// `pos`; `quals` and `seq` as for [`count_run`]. Every base is first counted in bulk
+/// (coverage +1 over the run, qualities added with one vectorised loop); then the
+/// packed sequence is compared with rCRS sixteen bases at a time (one 64-bit compare)
+/// together with the sixteen qualities, and only the bases that differ from rCRS or
+/// fail the quality threshold are moved into their exception cells.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn count_bulk(
+    block: &mut Block,
+    start: usize,
+    pos: usize,
+    quals: &[u8],
+    seq: &[u8],
+    odd: usize,
+    s: usize,
+    min: u8,
+) {
+    let n = quals.len();
+    if n == 0 {
+        return;
+    }
+    let Block {
+        rows, cover, qtot, ..
+    } = block;
+    let mut bulk = Bulk {
+        rows: &mut rows[start..start + n],
+        cover: &mut cover[s][start..=start + n],
+        qtot: &mut qtot[s][start..start + n],
+        s,
+        min,
+        span: 255u8.wrapping_sub(min),
+    };
+    bulk.cover[0] += 1;
+    bulk.cover[n] -= 1;
+    for (t, &q) in bulk.qtot.iter_mut().zip(quals) {
+        *t = t.wrapping_add(u32::from(q));
+    }
+    let (mut i, mut b) = (0usize, 0usize);
+    if odd == 1 {
+        bulk.check(0, seq[0] & 0xf, REF_CODE[pos], quals[0]);
+        i = 1;
+        b = 1;
+    }
+    // Whole bytes: positions p, p+1, ... line up with REF_PAIRS[p & 1][p >> 1..].
+    let pairs = (n - i) / 2;
+    let p = pos + i;
+    let refs = &REF_PAIRS[p & 1][p >> 1..(p >> 1) + pairs];
+    let bytes = &seq[b..b + pairs];
+    let qp = &quals[i..i + 2 * pairs];
+    let mut chunks = 0usize;
+    for ((sb, rb), q16) in bytes
+        .chunks_exact(8)
+        .zip(refs.chunks_exact(8))
+        .zip(qp.chunks_exact(16))
+    {
+        let (Ok(sb8), Ok(rb8), Ok(q16)) = (
+            <[u8; 8]>::try_from(sb),
+            <[u8; 8]>::try_from(rb),
+            <&[u8; 16]>::try_from(q16),
+        ) else {
+            unreachable!("chunks_exact gives whole chunks")
+        };
+        bulk.chunk(i + 16 * chunks, sb8, rb8, q16, 0xffff);
+        chunks += 1;
+    }
+    // The last whole bytes (fewer than eight), padded.
+    let done = 8 * chunks;
+    let rest = pairs - done;
+    if rest > 0 {
+        let (mut sb8, mut rb8, mut q16) = ([0u8; 8], [0u8; 8], [0u8; 16]);
+        sb8[..rest].copy_from_slice(&bytes[done..]);
+        rb8[..rest].copy_from_slice(&refs[done..]);
+        q16[..2 * rest].copy_from_slice(&qp[2 * done..]);
+        bulk.chunk(i + 2 * done, sb8, rb8, &q16, (1u32 << (2 * rest)) - 1);
+    }
+    i += 2 * pairs;
+    if i < n {
+        // A last base in the high half of its byte.
+        bulk.check(i, seq[b + pairs] >> 4, REF_CODE[pos + i], quals[i]);
+    }
+}
+
+/// Adds observations straight into a dense [`Block`] (bases from reads whose mate is on
+/// the same contig through the bulk fast path, [`count_bulk`]).
 pub(crate) struct DirectSink<'a> {
-    pub rows: &'a mut [HotRow],
-    pub offset: u32,
+    pub block: &'a mut Block,
     pub indels: &'a mut IndelMap,
     pub min_bq: u8,
     pub strand: usize,
@@ -271,7 +448,7 @@ impl DirectSink<'_> {
     #[inline(always)]
     fn cell(&mut self, pos: u32) -> &mut super::block::StrandCell {
         let s = self.strand;
-        &mut self.rows[(pos - self.offset) as usize][s]
+        &mut self.block.rows[(pos - self.block.offset) as usize][s]
     }
 
     #[inline(always)]
@@ -281,19 +458,28 @@ impl DirectSink<'_> {
 }
 
 impl Sink for DirectSink<'_> {
-    /// The hot loop ([`count_run`]): one pass over a run of aligned bases, two bases
-    /// decoded per packed byte, no bounds check per base, no branch on quality.
+    /// The hot loop: [`count_bulk`], or for a read whose mate is on another contig
+    /// [`count_run`] (one pass, two bases decoded per packed byte, no branch on quality).
     #[inline(always)]
     fn bases(&mut self, pos: u32, r: &ReadView<'_>, qpos: usize, n: usize) {
-        let start = (pos - self.offset) as usize;
-        let rows = &mut self.rows[start..start + n];
+        let start = (pos - self.block.offset) as usize;
         let quals = &r.qual[qpos..qpos + n];
         let seq = &r.seq[qpos >> 1..(qpos + n).div_ceil(2)];
         let odd = qpos & 1;
         if self.mate_other_contig {
+            let rows = &mut self.block.rows[start..start + n];
             count_run::<true>(rows, quals, seq, odd, self.strand, self.min_bq);
         } else {
-            count_run::<false>(rows, quals, seq, odd, self.strand, self.min_bq);
+            count_bulk(
+                self.block,
+                start,
+                pos as usize,
+                quals,
+                seq,
+                odd,
+                self.strand,
+                self.min_bq,
+            );
         }
     }
 
@@ -497,15 +683,13 @@ mod tests {
 
     /// A sink straight into rows, for one strand.
     fn direct<'a>(
-        rows: &'a mut [HotRow],
+        block: &'a mut Block,
         indels: &'a mut IndelMap,
-        offset: u32,
         min_bq: u8,
         strand: usize,
     ) -> DirectSink<'a> {
         DirectSink {
-            rows,
-            offset,
+            block,
             indels,
             min_bq,
             strand,
@@ -588,11 +772,13 @@ mod tests {
         // SEQ `*` with 5S40M (legal SAM): nothing to count, and no slice past the end.
         let cigar = cig(&[(5, 4), (40, 0)]);
         let r = view(700, false, &cigar, &[], &[]);
-        let mut rows = vec![HotRow::default(); 40];
+        let mut block = Block::new(700);
+        block.ensure(740);
         let mut indels = IndelMap::new();
-        let mut s = direct(&mut rows, &mut indels, 700, 20, 0);
+        let mut s = direct(&mut block, &mut indels, 20, 0);
         walk(&r, 16569, &mut s, &mut Vec::new());
-        assert!(rows.iter().all(|row| *row == HotRow::default()));
+        assert!(block.to_sites().iter().all(|site| site.depth() == 0));
+        assert!(block.rows.iter().all(|row| *row == HotRow::default()));
     }
 
     #[test]
@@ -626,11 +812,12 @@ mod tests {
         let qual = vec![30u8; 5];
         let cigar = cig(&[(3, 0), (2, 1)]);
         let r = view(16566, false, &cigar, &seq, &qual);
-        let mut rows = vec![HotRow::default(); 16569];
+        let mut block = Block::new(0);
+        block.ensure(16569);
         let mut indels = IndelMap::new();
-        let mut s = direct(&mut rows, &mut indels, 0, 20, 0);
+        let mut s = direct(&mut block, &mut indels, 20, 0);
         walk(&r, 16569, &mut s, &mut Vec::new());
-        assert_eq!(rows[16568][0].n[INS], 1);
+        assert_eq!(block.rows[16568][0].n[INS], 1);
         assert_eq!(indels[&(16568, IndelKey::Ins(b"GG".to_vec()))], [1, 0]);
         // Past the end (a run cut at the contig end), an insertion has no anchor.
         let cigar = cig(&[(4, 0), (1, 1)]);
@@ -720,18 +907,84 @@ mod tests {
         let qual = vec![30, 19, 255, 25];
         let cigar = cig(&[(4, 0)]);
         let r = view(100, true, &cigar, &seq, &qual);
-        let mut rows = vec![HotRow::default(); 10];
+        let mut block = Block::new(100);
+        block.ensure(110);
         let mut indels = IndelMap::new();
-        let mut s = direct(&mut rows, &mut indels, 100, 20, 1);
+        let mut s = direct(&mut block, &mut indels, 20, 1);
         walk(&r, 16569, &mut s, &mut Vec::new());
-        assert_eq!(rows[0][1].n[0], 1);
-        assert_eq!(rows[0][1].qsum[0], 30);
-        assert_eq!(rows[1][1].n[LOWQ], 1);
+        let sites = block.to_sites();
+        assert_eq!(sites[0].n[1][0], 1);
+        assert_eq!(sites[0].qsum[1][0], 30);
+        assert_eq!(sites[1].n[1][LOWQ], 1);
         assert_eq!(
-            rows[2][1].n[LOWQ], 1,
+            sites[2].n[1][LOWQ], 1,
             "quality 255 means unknown and counts as low"
         );
-        assert_eq!(rows[3][1].n[4], 1, "N counted");
-        assert_eq!(rows[0][0], Default::default(), "forward strand untouched");
+        assert_eq!(sites[3].n[1][4], 1, "N counted");
+        assert_eq!(sites[0].n[0], [0; 8], "forward strand untouched");
+        assert_eq!(sites.iter().map(|s| s.depth()).sum::<u32>(), 2);
+    }
+
+    /// A small deterministic generator for the tests below.
+    fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+        let mut s = seed | 1;
+        move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        }
+    }
+
+    #[test]
+    fn bulk_fast_path_equals_per_base_counting() {
+        // Runs at every start parity of read and genome, of every length up to 70, that
+        // mostly agree with rCRS, with mismatches, IUPAC codes, `=`, low and unknown
+        // qualities sprinkled in; near both genome ends and across m.3107 (rCRS `N`).
+        let rcrs = crate::reference::rcrs();
+        let mut next = xorshift(42);
+        for case in 0..4000u32 {
+            let n = (next() % 71) as usize;
+            let lead = (next() % 3) as usize; // query bases before the run
+            let pos = match case % 4 {
+                0 => (next() % 120) as usize,
+                1 => 16569 - n - (next() % 40) as usize % (16570 - n),
+                2 => 3080 + (next() % 40) as usize,
+                _ => (next() % (16570 - n as u64)) as usize,
+            }
+            .min(16569 - n);
+            let exception_rate = [0u64, 2, 10, 50][(case % 4) as usize];
+            let mut ascii = Vec::new();
+            let mut qual = Vec::new();
+            for i in 0..lead + n {
+                let r = next();
+                let base = if i >= lead && r % 100 >= exception_rate {
+                    rcrs[pos + i - lead]
+                } else {
+                    b"ACGTN=RY"[(r >> 8) as usize % 8]
+                };
+                ascii.push(base);
+                qual.push(if (r >> 16) % 100 < exception_rate {
+                    [0u8, 10, 19, 255][(r >> 24) as usize % 4]
+                } else {
+                    20 + ((r >> 32) % 22) as u8
+                });
+            }
+            let seq = pack(&ascii);
+            let (qs, sq) = (&qual[lead..], &seq[lead >> 1..(lead + n).div_ceil(2)]);
+            let mut slow = vec![HotRow::default(); n];
+            count_run::<false>(&mut slow, qs, sq, lead & 1, 1, 20);
+            let mut block = Block::new(pos as u32);
+            block.ensure((pos + n) as u32);
+            count_bulk(&mut block, 0, pos, qs, sq, lead & 1, 1, 20);
+            let mut want = Block::new(pos as u32);
+            want.ensure((pos + n) as u32);
+            want.rows.copy_from_slice(&slow);
+            assert_eq!(
+                block.to_sites(),
+                want.to_sites(),
+                "case {case}: pos {pos}, n {n}, lead {lead}"
+            );
+        }
     }
 }

@@ -9,6 +9,7 @@ use std::fmt;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
+pub(crate) mod bgzf;
 mod names;
 pub use names::{sanitize_clone_name, SanitizedName};
 
@@ -445,6 +446,47 @@ fn default_clone_name(
         ))),
         _ => Ok((file_stem(path), NameSource::FileName)),
     }
+}
+
+/// Where the reads of the mt contig start in a BAM, as a BGZF virtual offset: through
+/// the index (the first chunk of the contig), or right after the header (no index).
+/// `None`: the index lists no read on the contig.
+pub(crate) fn bam_mt_start(info: &InputInfo) -> Result<Option<u64>> {
+    let hts = |e| Error::Hts {
+        path: info.path.clone(),
+        source: e,
+    };
+    if !info.indexed {
+        let r = bam::Reader::from_path(&info.path).map_err(hts)?;
+        return Ok(Some(r.tell() as u64));
+    }
+    let idx = bam::IndexedReader::from_path(&info.path).map_err(hts)?;
+    // SAFETY: the index pointer lives as long as `idx`; the iterator is checked for
+    // null, read only within its `n_off` bounds and destroyed here.
+    let start = unsafe {
+        let itr = rust_htslib::htslib::sam_itr_queryi(
+            idx.index().inner_ptr(),
+            info.tid as i32,
+            0,
+            i64::from(MT_LENGTH),
+        );
+        if itr.is_null() {
+            None
+        } else {
+            let n = usize::try_from((*itr).n_off).unwrap_or(0);
+            let first = if n > 0 && !(*itr).off.is_null() {
+                std::slice::from_raw_parts((*itr).off, n)
+                    .iter()
+                    .map(|o| o.u)
+                    .min()
+            } else {
+                None
+            };
+            rust_htslib::htslib::hts_itr_destroy(itr);
+            first
+        }
+    };
+    Ok(start)
 }
 
 /// One reader over an input: indexed (jumping to a region) or streamed.

@@ -33,7 +33,10 @@ pub const MT_CONTIG_NAMES: &[&str] = &["chrM", "MT", "M", "rCRS", "NC_012920", "
 /// Position 3107 of rCRS is an `N` placeholder; nothing is ever called against it.
 pub const RCRS_N_POSITION: Position = Position::new_const(3107);
 
-static RCRS_SEQ: &[u8; MT_LENGTH as usize] = include_bytes!("rCRS.seq");
+/// The rCRS bytes as a constant, for tables built at compile time.
+pub(crate) const RCRS_BYTES: &[u8; MT_LENGTH as usize] = include_bytes!("rCRS.seq");
+
+static RCRS_SEQ: &[u8; MT_LENGTH as usize] = RCRS_BYTES;
 
 /// The rCRS sequence, upper case, 16,569 bytes (index 0 is position 1).
 pub fn rcrs() -> &'static [u8] {

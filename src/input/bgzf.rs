@@ -1,0 +1,528 @@
+//! Reading a BAM's reads without htslib's reading thread: the compressed BGZF blocks are
+//! read in segments of a few megabytes, the blocks of a segment are inflated in
+//! parallel on the rayon pool (libdeflate, each block's CRC32 and length checked), and
+//! records are decoded straight from the inflated bytes into a reused htslib record,
+//! with the checks `bam_read1` makes.
+//!
+//! Why: with htslib, one thread reads and parses every record while others inflate;
+//! counting then needs a second hand-off. Here inflating the next segment overlaps with
+//! counting the current one on the same pool, which is what lets `count` run close to
+//! `samtools view -c` (see the README, "Speed").
+//!
+//! Only BAM on a little-endian machine takes this path; CRAM and SAM go through htslib.
+
+use crate::error::{Error, Result};
+use rayon::prelude::*;
+use rust_htslib::bam::Record;
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// Compressed bytes read per segment (about 80 blocks; twice that is in memory while
+/// one segment is counted and the next inflated).
+pub(crate) const SEGMENT_BYTES: usize = 2 << 20;
+
+/// Fixed BGZF header: gzip header with one `BC` extra subfield holding the block size.
+const HEADER: usize = 18;
+/// CRC32 and ISIZE.
+const FOOTER: usize = 8;
+/// Largest inflated block.
+const MAX_ISIZE: usize = 1 << 16;
+
+/// One whole block inside a segment.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    /// Start in the segment's compressed bytes.
+    at: usize,
+    /// Whole block length (BSIZE + 1).
+    len: usize,
+    /// Inflated length (ISIZE).
+    out_len: usize,
+    /// File offset of the block (for messages).
+    offset: u64,
+}
+
+/// Whole compressed blocks read from the file, ready to inflate.
+#[derive(Debug, Default)]
+pub(crate) struct Segment {
+    bytes: Vec<u8>,
+    blocks: Vec<Span>,
+    out_len: usize,
+}
+
+impl Segment {
+    /// Inflated size of the segment.
+    pub fn inflated_len(&self) -> usize {
+        self.out_len
+    }
+}
+
+/// Reads whole BGZF blocks from a file offset on, a segment at a time.
+#[derive(Debug)]
+pub(crate) struct BlockReader {
+    file: File,
+    path: PathBuf,
+    /// File offset of `carry[0]`.
+    offset: u64,
+    /// Bytes read after the last whole block handed out.
+    carry: Vec<u8>,
+    /// Compressed bytes to read per segment.
+    segment_bytes: usize,
+    at_eof: bool,
+    done: bool,
+}
+
+fn le16(b: &[u8], i: usize) -> usize {
+    usize::from(u16::from_le_bytes([b[i], b[i + 1]]))
+}
+
+fn le32(b: &[u8], i: usize) -> u32 {
+    u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+}
+
+impl BlockReader {
+    /// Read blocks from file offset `start` (a block start) on, to the end of the file
+    /// or until the caller stops asking, about `segment_bytes` compressed bytes (at
+    /// least one block) per segment.
+    pub fn open(path: &Path, start: u64, segment_bytes: usize) -> Result<Self> {
+        let io = |e| Error::io(path, "cannot read", e);
+        let mut file = File::open(path).map_err(io)?;
+        file.seek(SeekFrom::Start(start)).map_err(io)?;
+        Ok(BlockReader {
+            file,
+            path: path.to_owned(),
+            offset: start,
+            carry: Vec::new(),
+            segment_bytes,
+            at_eof: false,
+            done: false,
+        })
+    }
+
+    fn corrupt(&self, offset: u64, what: &str) -> Error {
+        Error::corrupt(
+            &self.path,
+            format!(
+                "corrupt BGZF block at byte {offset}: {what}; the file is truncated or corrupt"
+            ),
+        )
+    }
+
+    /// The next segment of whole blocks; `None` after the last.
+    pub fn next_segment(&mut self) -> Result<Option<Segment>> {
+        if self.done {
+            return Ok(None);
+        }
+        let mut bytes = std::mem::take(&mut self.carry);
+        let base = self.offset;
+        let want = self
+            .segment_bytes
+            .max(bytes.len() + MAX_ISIZE + HEADER + FOOTER);
+        if !self.at_eof && bytes.len() < want {
+            let have = bytes.len();
+            bytes.resize(want, 0);
+            let mut filled = have;
+            while filled < want {
+                match self.file.read(&mut bytes[filled..]) {
+                    Ok(0) => {
+                        self.at_eof = true;
+                        break;
+                    }
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(Error::io(&self.path, "cannot read", e)),
+                }
+            }
+            bytes.truncate(filled);
+        }
+        let mut blocks = Vec::new();
+        let mut pos = 0usize;
+        let mut out_len = 0usize;
+        while bytes.len() - pos >= HEADER {
+            let offset = base + pos as u64;
+            let h = &bytes[pos..pos + HEADER];
+            if h[0] != 31 || h[1] != 139 || h[2] != 8 || h[3] & 4 == 0 {
+                return Err(self.corrupt(offset, "not a gzip block header"));
+            }
+            if le16(h, 10) != 6 || h[12] != b'B' || h[13] != b'C' || le16(h, 14) != 2 {
+                return Err(self.corrupt(offset, "no BGZF block size field"));
+            }
+            let len = le16(h, 16) + 1;
+            if len < HEADER + FOOTER {
+                return Err(self.corrupt(offset, "block size too small"));
+            }
+            if bytes.len() - pos < len {
+                break;
+            }
+            let isize = le32(&bytes, pos + len - 4) as usize;
+            if isize > MAX_ISIZE {
+                return Err(self.corrupt(offset, "inflated size over 64 KiB"));
+            }
+            blocks.push(Span {
+                at: pos,
+                len,
+                out_len: isize,
+                offset,
+            });
+            out_len += isize;
+            pos += len;
+        }
+        if self.at_eof && pos < bytes.len() {
+            return Err(Error::corrupt(
+                &self.path,
+                format!(
+                    "the file ends inside a BGZF block at byte {}; the file is truncated or corrupt",
+                    base + pos as u64
+                ),
+            ));
+        }
+        self.carry = bytes[pos..].to_vec();
+        self.offset = base + pos as u64;
+        bytes.truncate(pos);
+        if blocks.is_empty() {
+            self.done = true;
+            return Ok(None);
+        }
+        Ok(Some(Segment {
+            bytes,
+            blocks,
+            out_len,
+        }))
+    }
+}
+
+thread_local! {
+    static DECOMPRESSOR: RefCell<libdeflater::Decompressor> =
+        RefCell::new(libdeflater::Decompressor::new());
+}
+
+/// Inflate every block of `seg` into `out[..seg.inflated_len()]`, in parallel.
+pub(crate) fn inflate(seg: &Segment, out: &mut Vec<u8>, path: &Path) -> Result<()> {
+    if out.len() < seg.out_len {
+        out.resize(seg.out_len, 0);
+    }
+    let mut rest = &mut out[..seg.out_len];
+    let mut jobs = Vec::with_capacity(seg.blocks.len());
+    for b in &seg.blocks {
+        let (dst, tail) = rest.split_at_mut(b.out_len);
+        jobs.push((b, dst));
+        rest = tail;
+    }
+    jobs.into_par_iter().try_for_each(|(b, dst)| {
+        let block = &seg.bytes[b.at..b.at + b.len];
+        let corrupt = |what: &str| {
+            Error::corrupt(
+                path,
+                format!(
+                    "corrupt BGZF block at byte {}: {what}; the file is truncated or corrupt",
+                    b.offset
+                ),
+            )
+        };
+        let n = DECOMPRESSOR
+            .with(|d| {
+                d.borrow_mut()
+                    .deflate_decompress(&block[HEADER..b.len - FOOTER], dst)
+            })
+            .map_err(|e| corrupt(&format!("cannot inflate ({e:?})")))?;
+        if n != b.out_len {
+            return Err(corrupt("inflated size differs from the block's ISIZE"));
+        }
+        if libdeflater::crc32(dst) != le32(block, b.len - 8) {
+            return Err(corrupt("CRC32 mismatch"));
+        }
+        Ok(())
+    })
+}
+
+/// Why a record could not be decoded.
+pub(crate) type DecodeError = &'static str;
+
+/// A record whose CIGAR htslib keeps in a `CG` tag (more than 65,535 operations): the
+/// caller reads the input through htslib instead.
+pub(crate) const NEEDS_HTSLIB: DecodeError = "CIGAR stored in a CG tag";
+
+/// Splits inflated bytes into records, carrying a record cut by a segment end over to
+/// the next segment.
+#[derive(Debug, Default)]
+pub(crate) struct RecordCursor {
+    /// Bytes of an incomplete record from the previous segment.
+    partial: Vec<u8>,
+    /// Inflated bytes still to skip (the offset of the first record in its block).
+    skip: usize,
+}
+
+impl RecordCursor {
+    pub fn new(skip: usize) -> Self {
+        RecordCursor {
+            partial: Vec::new(),
+            skip,
+        }
+    }
+
+    /// Decode the records of `data` (the next inflated bytes) into `rec`, calling `f`
+    /// on each, until `f` returns `Ok(false)` (then `Ok(false)` is returned).
+    pub fn feed<F>(
+        &mut self,
+        mut data: &[u8],
+        rec: &mut Record,
+        f: &mut F,
+    ) -> std::result::Result<bool, CursorError>
+    where
+        F: FnMut(&Record) -> Result<bool>,
+    {
+        let skip = self.skip.min(data.len());
+        self.skip -= skip;
+        data = &data[skip..];
+        if !self.partial.is_empty() {
+            // Complete the record cut by the previous segment end.
+            if self.partial.len() < 4 {
+                let take = (4 - self.partial.len()).min(data.len());
+                self.partial.extend_from_slice(&data[..take]);
+                data = &data[take..];
+                if self.partial.len() < 4 {
+                    return Ok(true);
+                }
+            }
+            let total = record_len(&self.partial).map_err(CursorError::Decode)?;
+            let take = (total - self.partial.len()).min(data.len());
+            self.partial.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.partial.len() < total {
+                return Ok(true);
+            }
+            decode(&self.partial, rec).map_err(CursorError::Decode)?;
+            self.partial.clear();
+            if !f(rec).map_err(CursorError::Count)? {
+                return Ok(false);
+            }
+        }
+        while data.len() >= 4 {
+            let total = record_len(data).map_err(CursorError::Decode)?;
+            if data.len() < total {
+                break;
+            }
+            decode(&data[..total], rec).map_err(CursorError::Decode)?;
+            if !f(rec).map_err(CursorError::Count)? {
+                return Ok(false);
+            }
+            data = &data[total..];
+        }
+        self.partial.extend_from_slice(data);
+        Ok(true)
+    }
+
+    /// Whether a record was left incomplete at the end of the input.
+    pub fn has_partial(&self) -> bool {
+        !self.partial.is_empty()
+    }
+}
+
+/// Length of the record that starts `bytes` (its `block_size` plus 4), refused before
+/// any byte of it is gathered when it cannot be valid (as `bam_read1` refuses it).
+fn record_len(bytes: &[u8]) -> std::result::Result<usize, DecodeError> {
+    let block_len = le32(bytes, 0) as usize;
+    if block_len < 32 {
+        return Err("record shorter than its fixed fields");
+    }
+    if block_len > i32::MAX as usize {
+        return Err("record too long");
+    }
+    Ok(4 + block_len)
+}
+
+/// What stopped [`RecordCursor::feed`].
+#[derive(Debug)]
+pub(crate) enum CursorError {
+    /// A record is invalid (or needs htslib, [`NEEDS_HTSLIB`]).
+    Decode(DecodeError),
+    /// The callback failed.
+    Count(Error),
+}
+
+const BAM_FUNMAP: u16 = 4;
+const CIGAR_SOFT_CLIP: u32 = 4;
+
+/// htslib's `hts_reg2bin(beg, end, 14, 5)`: the BAI bin of a zero-based half-open
+/// interval.
+fn reg2bin(beg: i64, end: i64) -> u16 {
+    let end = end - 1;
+    let (mut l, mut s, mut t) = (5, 14, ((1i64 << 15) - 1) / 7);
+    while l > 0 {
+        if beg >> s == end >> s {
+            return (t + (beg >> s)) as u16;
+        }
+        l -= 1;
+        s += 3;
+        t -= 1 << (l * 3);
+    }
+    0
+}
+
+/// Decode one whole BAM record (`bytes` starts with its `block_size`) into `rec`, as
+/// htslib's `bam_read1` does: the same layout in memory (read name padded with NULs
+/// to a multiple of four), the same checks.
+pub(crate) fn decode(bytes: &[u8], rec: &mut Record) -> std::result::Result<(), DecodeError> {
+    if bytes.len() < 36 || le32(bytes, 0) as usize != bytes.len() - 4 {
+        return Err("record shorter than its fixed fields");
+    }
+    let block_len = bytes.len() - 4;
+    let x = |i: usize| le32(bytes, 4 + 4 * i);
+    let l_qname = (x(2) & 0xff) as usize;
+    if l_qname < 1 {
+        return Err("empty read name");
+    }
+    let l_extranul = (4 - l_qname % 4) % 4;
+    let n_cigar = (x(3) & 0xffff) as usize;
+    let flag = (x(3) >> 16) as u16;
+    let l_qseq = x(4) as i32;
+    if l_qseq < 0 {
+        return Err("negative sequence length");
+    }
+    let l_seq = l_qseq as usize;
+    let var_len = block_len - 32;
+    if n_cigar * 4 + l_qname + l_seq.div_ceil(2) + l_seq > var_len {
+        return Err("fields longer than the record");
+    }
+    let name = &bytes[36..36 + l_qname];
+    let rest = &bytes[36 + l_qname..];
+    // A name without its NUL gets one (htslib's fixup_missing_qname_nul).
+    let (name_len, pad) = if name[l_qname - 1] == 0 {
+        (l_qname, l_extranul)
+    } else if l_extranul > 0 {
+        (l_qname + 1, l_extranul - 1)
+    } else {
+        (l_qname + 1, 3)
+    };
+    let l_data = name_len + pad + rest.len();
+    if l_data > i32::MAX as usize {
+        return Err("record too long");
+    }
+    let b = rec.inner_mut();
+    if (b.m_data as usize) < l_data {
+        let cap = l_data.next_power_of_two().max(64);
+        // SAFETY: `data` is null or was allocated with malloc/realloc (by htslib or
+        // rust-htslib, which frees it with libc::free); on failure it is untouched.
+        let p = unsafe { libc::realloc(b.data.cast(), cap) };
+        if p.is_null() {
+            return Err("out of memory for a record");
+        }
+        b.data = p.cast();
+        b.m_data = u32::try_from(cap).map_err(|_| "record too long")?;
+    }
+    // SAFETY: `data` holds at least `m_data >= l_data` bytes (above).
+    let data = unsafe { std::slice::from_raw_parts_mut(b.data, l_data) };
+    data[..l_qname].copy_from_slice(name);
+    data[l_qname..name_len + pad].fill(0);
+    data[name_len + pad..].copy_from_slice(rest);
+    b.l_data = l_data as i32;
+    let c = &mut b.core;
+    c.tid = x(0) as i32;
+    c.pos = i64::from(x(1) as i32);
+    c.qual = ((x(2) >> 8) & 0xff) as u8;
+    c.l_qname = (name_len + pad) as u16;
+    c.l_extranul = pad as u8;
+    c.flag = flag;
+    c.n_cigar = n_cigar as u32;
+    c.l_qseq = l_qseq;
+    c.mtid = x(5) as i32;
+    c.mpos = i64::from(x(6) as i32);
+    c.isize_ = i64::from(x(7) as i32);
+    c.bin = (x(2) >> 16) as u16;
+    if n_cigar > 0 {
+        let cig = &rest[..4 * n_cigar];
+        let op = |k: usize| le32(cig, 4 * k);
+        if c.tid >= 0
+            && c.pos >= 0
+            && op(0) & 0xf == CIGAR_SOFT_CLIP
+            && (op(0) >> 4) as usize == l_seq
+            && has_cg_tag(&rest[4 * n_cigar + l_seq.div_ceil(2) + l_seq..])
+        {
+            return Err(NEEDS_HTSLIB);
+        }
+        let (mut rlen, mut qlen) = (0i64, 0usize);
+        for k in 0..n_cigar {
+            let (len, t) = (op(k) >> 4, op(k) & 0xf);
+            // BAM_CIGAR_TYPE: bit 1 consumes the query, bit 2 the reference.
+            let ty = (0x3C1A7u32 >> (t << 1)) & 3;
+            if ty & 1 != 0 {
+                qlen += len as usize;
+            }
+            if ty & 2 != 0 {
+                rlen += i64::from(len);
+            }
+        }
+        if flag & BAM_FUNMAP != 0 || rlen == 0 {
+            rlen = 1;
+        }
+        c.bin = reg2bin(c.pos, c.pos + rlen);
+        if l_seq > 0 && flag & BAM_FUNMAP == 0 && qlen != l_seq {
+            return Err("CIGAR and query sequence lengths differ");
+        }
+    }
+    Ok(())
+}
+
+/// Whether the aux fields hold a `CG` tag (walks the fields; stops quietly at anything
+/// malformed, which htslib reports later when the field is read).
+fn has_cg_tag(mut aux: &[u8]) -> bool {
+    while aux.len() >= 3 {
+        let (tag, ty) = ([aux[0], aux[1]], aux[2]);
+        if tag == *b"CG" {
+            return true;
+        }
+        let body = &aux[3..];
+        let len = match ty {
+            b'A' | b'c' | b'C' => 1,
+            b's' | b'S' => 2,
+            b'i' | b'I' | b'f' => 4,
+            b'Z' | b'H' => match body.iter().position(|&b| b == 0) {
+                Some(p) => p + 1,
+                None => return false,
+            },
+            b'B' => {
+                if body.len() < 5 {
+                    return false;
+                }
+                let size = match body[0] {
+                    b'c' | b'C' => 1,
+                    b's' | b'S' => 2,
+                    b'i' | b'I' | b'f' => 4,
+                    _ => return false,
+                };
+                5 + size * le32(body, 1) as usize
+            }
+            _ => return false,
+        };
+        if body.len() < len {
+            return false;
+        }
+        aux = &body[len..];
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bins_match_htslib() {
+        // Values from htslib's hts_reg2bin(beg, end, 14, 5).
+        assert_eq!(reg2bin(0, 1), 4681);
+        assert_eq!(reg2bin(16_000, 16_150), 4681);
+        assert_eq!(reg2bin(16_384, 16_450), 4682);
+        assert_eq!(reg2bin(16_300, 16_450), 585);
+    }
+
+    #[test]
+    fn cg_tag_is_found_among_others() {
+        let mut aux = Vec::new();
+        aux.extend_from_slice(b"NMC\x02");
+        aux.extend_from_slice(b"MDZ10A5\0");
+        aux.extend_from_slice(b"CGBI\x01\0\0\0\x50\x01\0\0");
+        assert!(has_cg_tag(&aux));
+        assert!(!has_cg_tag(&aux[..12]));
+    }
+}
