@@ -11,6 +11,7 @@
 #                deletion evidence)
 #   counts_file  the counts-file reader on arbitrary bytes (plain or gzip)
 #   policy       the selection policy parser (TOML), with a round trip of what it accepts
+#   bam_stream   the BAM record decoder of the BGZF reader on inflated bytes, cut anywhere
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`) and a nightly toolchain
 # (`rustup toolchain install nightly`); without one, NIGHTLY=0 uses the stable compiler
@@ -25,7 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${SECONDS_PER_TARGET:-60}
-TARGETS=${TARGETS:-"walker records counts_file policy"}
+TARGETS=${TARGETS:-"walker records counts_file policy bam_stream"}
 RSS_MB=${RSS_MB:-2048}
 
 command -v cargo-fuzz >/dev/null || {

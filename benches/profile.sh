@@ -35,7 +35,7 @@ awk -v bases="$BASES" '
     /^ *[0-9,]+ / {
         n = $1; gsub(",", "", n)
         if ($0 ~ /libdeflate|deflate_decompress/) inflate += n
-        else if ($0 ~ /walker::walk|count_run/) walk += n
+        else if ($0 ~ /walker::walk|count_run|count_bulk|Bulk::/) walk += n
         else if ($0 ~ /zlib_rs|miniz_oxide/) compress += n
     }
     END {

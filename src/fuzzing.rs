@@ -4,6 +4,7 @@
 //! A panic means a bug; errors are the expected answer to bad input.
 
 use crate::count::fuzzing::{count_records, walk_raw};
+use crate::input::bgzf::{CursorError, RecordCursor};
 use rust_htslib::bam::record::{Aux, Cigar, CigarString, Record};
 
 /// The CIGAR walker on raw, possibly inconsistent, BAM fields.
@@ -149,4 +150,53 @@ pub fn policy(data: &[u8]) {
             "the resolved policy is not stable"
         );
     }
+}
+
+/// The BAM record decoder (`src/input/bgzf.rs`) on inflated bytes.
+///
+/// Layout: one byte choosing where the rest is cut in two (as a segment end cuts a
+/// record), then the record bytes. Whole or cut, the same records must decode (or the
+/// same error come back); every decoded record is read through rust-htslib's accessors
+/// and the records are counted as one clone.
+pub fn bam_stream(data: &[u8]) {
+    let Some((&cut, body)) = data.split_first() else {
+        return;
+    };
+    let cut = usize::from(cut) * body.len() / 255;
+    let decode = |parts: &[&[u8]]| {
+        let mut cursor = RecordCursor::new(0);
+        let mut rec = Record::new();
+        let mut out = Vec::new();
+        for p in parts {
+            let r = cursor.feed(p, &mut rec, &mut |r: &Record| {
+                out.push(r.clone());
+                Ok(true)
+            });
+            match r {
+                Ok(_) => {}
+                Err(CursorError::Decode(e)) => return (out, Some(e), false),
+                Err(CursorError::Count(e)) => panic!("the callback cannot fail: {e}"),
+            }
+        }
+        let partial = cursor.has_partial();
+        (out, None, partial)
+    };
+    let whole = decode(&[body]);
+    let (a, b) = body.split_at(cut);
+    let split = decode(&[a, b]);
+    assert_eq!(whole, split, "cutting the stream changed what decodes");
+    let records = whole.0;
+    for r in &records {
+        // (rust-htslib's `cigar()` panics on op codes 9-15; mitosieve reads the raw
+        // CIGAR, as here.)
+        let _ = (r.qname(), r.raw_cigar(), r.seq().as_bytes(), r.qual());
+        // The tags mitosieve reads, through htslib's bounds-checked lookup
+        // (rust-htslib's `aux_iter` reads past an unterminated `Z` field: not used).
+        for tag in [b"SA", b"MC", b"RG", b"NM", b"CB"] {
+            let _ = r.aux(tag);
+        }
+    }
+    let mut sorted: Vec<Record> = records.into_iter().filter(|r| r.pos() >= 0).collect();
+    sorted.sort_by_key(|r| r.pos());
+    count_records(&sorted);
 }

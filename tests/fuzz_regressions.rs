@@ -44,3 +44,8 @@ fn counts_file_cases() {
 fn policy_cases() {
     assert!(replay("policy", mitosieve::fuzzing::policy) > 0);
 }
+
+#[test]
+fn bam_stream_cases() {
+    assert!(replay("bam_stream", mitosieve::fuzzing::bam_stream) > 0);
+}

@@ -286,10 +286,11 @@ enum Plan {
     Fast,
 }
 
-/// Choose how to read each input. With fewer inputs than threads, a single input is
-/// read once by a pipelined reader (a BAI index maps the whole 16.5-kb mt contig to one
-/// 16-kb linear-index window, so a second window reader would decompress the first
-/// window's reads again); `--window` forces window readers.
+/// Choose how to read each input: a BAM through the project's BGZF reader (one pass;
+/// a BAI index maps the whole 16.5-kb mt contig to one 16-kb linear-index window, so
+/// window readers would inflate the first window's blocks twice); `--window` forces
+/// htslib window readers; CRAM and SAM are read by htslib, pipelined when there are
+/// threads to spare.
 fn plan_for(info: &InputInfo, config: &CountConfig, threads: usize, n_sources: usize) -> Plan {
     if let Some(w) = config.window {
         if info.indexed {
@@ -333,22 +334,12 @@ where
         .iter()
         .map(|i| plan_for(i, config, threads, infos.len()))
         .collect();
-    // htslib inflating threads only for a pipelined reader (one input, threads to
-    // spare): it streams the mt contig without seeking (see
-    // `AlignmentReader::open_mt_stream`); window readers seek and get none.
-    let pipelined = plans
-        .iter()
-        .filter(|p| matches!(p, Plan::Pipelined))
-        .count();
-    let decompress = threads.checked_div(pipelined).map_or(0, |t| t.max(2));
     let registry: Mutex<HashMap<String, PathBuf>> = Mutex::new(HashMap::new());
     let results: Vec<Result<(Vec<CountSummary>, Option<SplitSummary>)>> = infos
         .par_iter()
         .zip(plans.par_iter())
         .enumerate()
-        .map(|(i, (info, plan))| {
-            count_source(i, info, plan, decompress, config, observer, sink, &registry)
-        })
+        .map(|(i, (info, plan))| count_source(i, info, plan, config, observer, sink, &registry))
         .collect();
     let mut run = CountRun {
         warnings,
@@ -367,7 +358,6 @@ fn count_source<F>(
     index: usize,
     info: &InputInfo,
     plan: &Plan,
-    decompress: usize,
     config: &CountConfig,
     observer: &dyn Observer,
     sink: &F,
@@ -387,21 +377,19 @@ where
         Plan::Windows(windows) => {
             let outputs: Vec<Result<UnitOutput>> = windows
                 .par_iter()
-                .map(|&(s, e)| run_unit(info, index, s, e, 0, config, &grouper, observer))
+                .map(|&(s, e)| run_unit(info, index, s, e, config, &grouper, observer))
                 .collect();
             outputs.into_iter().collect::<Result<_>>()?
         }
-        Plan::Pipelined => vec![run_pipelined(
-            info, index, decompress, config, &grouper, observer,
-        )?],
+        Plan::Pipelined => vec![run_pipelined(info, index, config, &grouper, observer)?],
         Plan::Whole => vec![run_unit(
-            info, index, 0, MT_LENGTH, decompress, config, &grouper, observer,
+            info, index, 0, MT_LENGTH, config, &grouper, observer,
         )?],
         Plan::Fast => match run_fast(info, index, config, &grouper, observer)? {
             Some(out) => vec![out],
             // A record only htslib decodes: read the whole input again through it.
             None => vec![run_unit(
-                info, index, 0, MT_LENGTH, 0, config, &grouper, observer,
+                info, index, 0, MT_LENGTH, config, &grouper, observer,
             )?],
         },
     };

@@ -578,19 +578,18 @@ impl<'i> Feed<'i> {
     }
 }
 
-/// Count the reads of `info` that start in `[start, end)`.
+/// Count the reads of `info` that start in `[start, end)`, read through htslib.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn run_unit(
     info: &InputInfo,
     source: usize,
     start: u32,
     end: u32,
-    decompress_threads: usize,
     cfg: &CountConfig,
     grouper: &Grouper,
     observer: &dyn Observer,
 ) -> Result<UnitOutput> {
-    let mut reader = AlignmentReader::open(info, start, end, decompress_threads)?;
+    let mut reader = AlignmentReader::open(info, start, end)?;
     let mut st = UnitState::new(cfg, info, grouper, start, end);
     let mut feed = Feed::new(info, source, start, end);
     let mut rec = Record::new();
@@ -721,20 +720,19 @@ pub(crate) fn run_records(
 /// Reads per batch handed from the reading thread to the counting thread.
 const BATCH_READS: usize = 4096;
 
-/// Count one input with two threads of its own: this thread reads (htslib inflates
-/// BGZF blocks on `decompress_threads` more) and hands batches of records to a counting
-/// thread, so reading and counting overlap. The counting thread sees every record in
-/// file order, exactly as [`run_unit`] would.
+/// Count one input read through htslib (CRAM, SAM) with two threads of its own: this
+/// thread reads and decodes, and hands batches of records to a counting thread, so
+/// reading and counting overlap. The counting thread sees every record in file order,
+/// exactly as [`run_unit`] would.
 pub(crate) fn run_pipelined(
     info: &InputInfo,
     source: usize,
-    decompress_threads: usize,
     cfg: &CountConfig,
     grouper: &Grouper,
     observer: &dyn Observer,
 ) -> Result<UnitOutput> {
     use std::sync::mpsc::sync_channel;
-    let mut reader = AlignmentReader::open_mt_stream(info, decompress_threads)?;
+    let mut reader = AlignmentReader::open(info, 0, MT_LENGTH)?;
     let tid = info.tid as i32;
     let (full_tx, full_rx) = sync_channel::<(Vec<Record>, usize)>(4);
     let (empty_tx, empty_rx) = sync_channel::<Vec<Record>>(8);
@@ -812,7 +810,7 @@ mod tests {
         let cfg = CountConfig::default();
         let grouper = Grouper::new(info, None, None);
         let out = match segment {
-            None => run_unit(info, 0, 0, MT_LENGTH, 0, &cfg, &grouper, &Silent).unwrap(),
+            None => run_unit(info, 0, 0, MT_LENGTH, &cfg, &grouper, &Silent).unwrap(),
             Some(seg) => run_fast_with(info, 0, &cfg, &grouper, &Silent, seg)
                 .unwrap()
                 .expect("no CG tags here"),

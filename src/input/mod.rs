@@ -489,102 +489,36 @@ pub(crate) fn bam_mt_start(info: &InputInfo) -> Result<Option<u64>> {
     Ok(start)
 }
 
-/// One reader over an input: indexed (jumping to a region) or streamed.
+/// One reader over an input through htslib: indexed (jumping to a region) or streamed.
+/// (BAM input is read by [`bgzf`] unless `--window` asks for window readers.)
 pub(crate) enum AlignmentReader {
     Indexed(bam::IndexedReader),
     Stream(bam::Reader),
-    /// A BAM streamed from the first block of the mt contig (found through the index),
-    /// ending after its last read: no seek ever happens while htslib inflates blocks
-    /// on its threads.
-    MtStream {
-        reader: bam::Reader,
-        tid: i32,
-        seen: bool,
-    },
 }
 
 impl AlignmentReader {
     /// Open `info` for the zero-based half-open region `[start, end)` of its mt contig
-    /// (indexed), or the whole file (not indexed), with `threads` extra decompression
-    /// threads.
-    pub fn open(info: &InputInfo, start: u32, end: u32, threads: usize) -> Result<Self> {
+    /// (indexed), or the whole file (not indexed).
+    pub fn open(info: &InputInfo, start: u32, end: u32) -> Result<Self> {
         let hts = |e| Error::Hts {
             path: info.path.clone(),
             source: e,
         };
-        let mut r = if info.indexed {
+        if info.indexed {
             let mut r = bam::IndexedReader::from_path(&info.path).map_err(hts)?;
             if let Some(fasta) = &info.reference {
                 r.set_reference(fasta).map_err(hts)?;
             }
             r.fetch((info.tid as i32, i64::from(start), i64::from(end)))
                 .map_err(hts)?;
-            AlignmentReader::Indexed(r)
+            Ok(AlignmentReader::Indexed(r))
         } else {
             let mut r = bam::Reader::from_path(&info.path).map_err(hts)?;
             if let Some(fasta) = &info.reference {
                 r.set_reference(fasta).map_err(hts)?;
             }
-            AlignmentReader::Stream(r)
-        };
-        if threads > 0 {
-            match &mut r {
-                AlignmentReader::Indexed(x) => x.set_threads(threads),
-                AlignmentReader::Stream(x) | AlignmentReader::MtStream { reader: x, .. } => {
-                    x.set_threads(threads)
-                }
-            }
-            .map_err(hts)?;
+            Ok(AlignmentReader::Stream(r))
         }
-        Ok(r)
-    }
-
-    /// Open the whole mt contig for one sequential pass with `threads` htslib
-    /// inflating threads. For an indexed BAM the reader seeks (single-threaded) to the
-    /// first block holding mt reads and then only streams, because htslib 1.19's
-    /// threaded reader can hang when it seeks into a corrupt block; CRAM and unindexed
-    /// input fall back to [`AlignmentReader::open`] without threads.
-    pub fn open_mt_stream(info: &InputInfo, threads: usize) -> Result<Self> {
-        if !info.indexed || info.format != Format::Bam || threads == 0 {
-            return Self::open(info, 0, MT_LENGTH, 0);
-        }
-        let hts = |e| Error::Hts {
-            path: info.path.clone(),
-            source: e,
-        };
-        let tid = info.tid as i32;
-        let first_offset = {
-            let idx = bam::IndexedReader::from_path(&info.path).map_err(hts)?;
-            // SAFETY: the index pointer lives as long as `idx`; the iterator is checked
-            // for null, read only within its `n_off` bounds and destroyed here.
-            unsafe {
-                let itr = rust_htslib::htslib::sam_itr_queryi(
-                    idx.index().inner_ptr(),
-                    tid,
-                    0,
-                    i64::from(MT_LENGTH),
-                );
-                if itr.is_null() {
-                    None
-                } else {
-                    let off = ((*itr).n_off > 0 && !(*itr).off.is_null()).then(|| (*(*itr).off).u);
-                    rust_htslib::htslib::hts_itr_destroy(itr);
-                    off
-                }
-            }
-        };
-        let Some(offset) = first_offset else {
-            // No read on the contig at all: an empty region read.
-            return Self::open(info, 0, MT_LENGTH, 0);
-        };
-        let mut reader = bam::Reader::from_path(&info.path).map_err(hts)?;
-        reader.seek(offset as i64).map_err(hts)?;
-        reader.set_threads(threads).map_err(hts)?;
-        Ok(AlignmentReader::MtStream {
-            reader,
-            tid,
-            seen: false,
-        })
     }
 
     /// Read the next record; `None` at the end.
@@ -593,18 +527,6 @@ impl AlignmentReader {
         match self {
             AlignmentReader::Indexed(r) => r.read(rec),
             AlignmentReader::Stream(r) => r.read(rec),
-            AlignmentReader::MtStream { reader, tid, seen } => loop {
-                match reader.read(rec)? {
-                    Err(e) => return Some(Err(e)),
-                    Ok(()) if rec.tid() == *tid => {
-                        *seen = true;
-                        return Some(Ok(()));
-                    }
-                    // Past the mt reads (sorted input): done.
-                    Ok(()) if *seen => return None,
-                    Ok(()) => continue,
-                }
-            },
         }
     }
 }
