@@ -281,9 +281,10 @@ enum Plan {
     /// One reader, counted by the thread that reads (as many inputs as threads, or
     /// more).
     Whole,
-    /// A BAM read by [`crate::input::bgzf`]: its blocks inflated in parallel on the
-    /// pool while the previous ones are counted (the default for BAM).
-    Fast,
+    /// A BAM read by [`crate::input::bgzf`] (the default for BAM); `parallel`: with
+    /// fewer inputs than threads, its blocks are inflated in parallel on the pool while
+    /// the previous ones are counted.
+    Fast { parallel: bool },
 }
 
 /// Choose how to read each input: a BAM through the project's BGZF reader (one pass;
@@ -304,7 +305,9 @@ fn plan_for(info: &InputInfo, config: &CountConfig, threads: usize, n_sources: u
         }
     }
     if info.format == crate::input::Format::Bam && cfg!(target_endian = "little") {
-        Plan::Fast
+        Plan::Fast {
+            parallel: n_sources < threads,
+        }
     } else if n_sources < threads {
         Plan::Pipelined
     } else {
@@ -385,13 +388,15 @@ where
         Plan::Whole => vec![run_unit(
             info, index, 0, MT_LENGTH, config, &grouper, observer,
         )?],
-        Plan::Fast => match run_fast(info, index, config, &grouper, observer)? {
-            Some(out) => vec![out],
-            // A record only htslib decodes: read the whole input again through it.
-            None => vec![run_unit(
-                info, index, 0, MT_LENGTH, config, &grouper, observer,
-            )?],
-        },
+        Plan::Fast { parallel } => {
+            match run_fast(info, index, config, &grouper, observer, *parallel)? {
+                Some(out) => vec![out],
+                // A record only htslib decodes: read the whole input again through it.
+                None => vec![run_unit(
+                    info, index, 0, MT_LENGTH, config, &grouper, observer,
+                )?],
+            }
+        }
     };
     let merged = merge(outputs, config.filter.min_base_quality);
     observer.source_finished(index);

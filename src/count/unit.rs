@@ -603,8 +603,11 @@ pub(crate) fn run_unit(
     Ok(st.finish())
 }
 
-/// Count a whole BAM through [`crate::input::bgzf`]: the next segment of blocks is read
-/// and inflated (in parallel on the rayon pool) while this one is counted. `Ok(None)`:
+/// Count a whole BAM through [`crate::input::bgzf`]. With `parallel`, the next segment
+/// of blocks is read and inflated (in parallel on the rayon pool) while this one is
+/// counted; without (as many inputs as threads, or more: the inputs are the parallel
+/// work, and memory stays one input's buffers per thread), this thread does both in
+/// turn. `Ok(None)`:
 /// the file holds a record only htslib decodes (a CIGAR in a `CG` tag); count it with
 /// [`run_unit`] instead.
 pub(crate) fn run_fast(
@@ -613,9 +616,12 @@ pub(crate) fn run_fast(
     cfg: &CountConfig,
     grouper: &Grouper,
     observer: &dyn Observer,
+    parallel: bool,
 ) -> Result<Option<UnitOutput>> {
-    let segment = crate::input::bgzf::SEGMENT_BYTES;
-    run_fast_with(info, source, cfg, grouper, observer, segment)
+    // Sequential reading needs no large segments to keep threads busy: an eighth
+    // (about 12 blocks) keeps memory per input small when many are counted at once.
+    let segment = crate::input::bgzf::SEGMENT_BYTES / if parallel { 1 } else { 8 };
+    run_fast_with(info, source, cfg, grouper, observer, segment, parallel)
 }
 
 /// [`run_fast`] reading about `segment_bytes` compressed bytes per segment.
@@ -626,6 +632,7 @@ fn run_fast_with(
     grouper: &Grouper,
     observer: &dyn Observer,
     segment_bytes: usize,
+    parallel: bool,
 ) -> Result<Option<UnitOutput>> {
     use crate::input::bgzf::{inflate, BlockReader, CursorError, RecordCursor, NEEDS_HTSLIB};
     let mut st = UnitState::new(cfg, info, grouper, 0, MT_LENGTH);
@@ -643,7 +650,7 @@ fn run_fast_with(
     let read_next = |blocks: &mut BlockReader, buf: &mut Vec<u8>| -> Result<Option<usize>> {
         match blocks.next_segment()? {
             Some(seg) => {
-                inflate(&seg, buf, path)?;
+                inflate(&seg, buf, path, parallel)?;
                 Ok(Some(seg.inflated_len()))
             }
             None => Ok(None),
@@ -651,14 +658,21 @@ fn run_fast_with(
     };
     let mut cur_len = read_next(&mut blocks, &mut cur)?;
     while let Some(len) = cur_len {
-        let (read, counted) = rayon::join(
-            || read_next(&mut blocks, &mut next),
-            || {
-                cursor.feed(&cur[..len], &mut rec, &mut |r| {
-                    feed.record(&mut st, r, grouper, observer)
-                })
-            },
-        );
+        let mut count = || {
+            cursor.feed(&cur[..len], &mut rec, &mut |r| {
+                feed.record(&mut st, r, grouper, observer)
+            })
+        };
+        let (read, counted) = if parallel {
+            rayon::join(|| read_next(&mut blocks, &mut next), count)
+        } else {
+            let counted = count();
+            let read = match counted {
+                Ok(true) => read_next(&mut blocks, &mut next),
+                _ => Ok(None),
+            };
+            (read, counted)
+        };
         match counted {
             Ok(true) => {}
             // Past the contig: what lies beyond is not needed (nor its errors).
@@ -811,7 +825,7 @@ mod tests {
         let grouper = Grouper::new(info, None, None);
         let out = match segment {
             None => run_unit(info, 0, 0, MT_LENGTH, &cfg, &grouper, &Silent).unwrap(),
-            Some(seg) => run_fast_with(info, 0, &cfg, &grouper, &Silent, seg)
+            Some(seg) => run_fast_with(info, 0, &cfg, &grouper, &Silent, seg, seg % 2 == 0)
                 .unwrap()
                 .expect("no CG tags here"),
         };

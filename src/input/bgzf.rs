@@ -197,8 +197,9 @@ thread_local! {
         RefCell::new(libdeflater::Decompressor::new());
 }
 
-/// Inflate every block of `seg` into `out[..seg.inflated_len()]`, in parallel.
-pub(crate) fn inflate(seg: &Segment, out: &mut Vec<u8>, path: &Path) -> Result<()> {
+/// Inflate every block of `seg` into `out[..seg.inflated_len()]`, in parallel on the
+/// rayon pool or, with `parallel` false, on this thread.
+pub(crate) fn inflate(seg: &Segment, out: &mut Vec<u8>, path: &Path, parallel: bool) -> Result<()> {
     if out.len() < seg.out_len {
         out.resize(seg.out_len, 0);
     }
@@ -209,7 +210,7 @@ pub(crate) fn inflate(seg: &Segment, out: &mut Vec<u8>, path: &Path) -> Result<(
         jobs.push((b, dst));
         rest = tail;
     }
-    jobs.into_par_iter().try_for_each(|(b, dst)| {
+    let one = |(b, dst): (&Span, &mut [u8])| -> Result<()> {
         let block = &seg.bytes[b.at..b.at + b.len];
         let corrupt = |what: &str| {
             Error::corrupt(
@@ -233,7 +234,12 @@ pub(crate) fn inflate(seg: &Segment, out: &mut Vec<u8>, path: &Path) -> Result<(
             return Err(corrupt("CRC32 mismatch"));
         }
         Ok(())
-    })
+    };
+    if parallel {
+        jobs.into_par_iter().try_for_each(one)
+    } else {
+        jobs.into_iter().try_for_each(one)
+    }
 }
 
 /// Why a record could not be decoded.
@@ -559,7 +565,7 @@ mod tests {
         let mut cursor = RecordCursor::new((start & 0xffff) as usize);
         let (mut rec, mut got, mut buf) = (Record::new(), Vec::new(), Vec::new());
         while let Some(seg) = blocks.next_segment().unwrap() {
-            inflate(&seg, &mut buf, &path).unwrap();
+            inflate(&seg, &mut buf, &path, true).unwrap();
             let r = cursor.feed(&buf[..seg.inflated_len()], &mut rec, &mut |r: &Record| {
                 got.push(r.clone());
                 Ok(true)
