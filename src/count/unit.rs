@@ -643,6 +643,16 @@ fn run_fast_with(
         return Ok(Some(st.finish()));
     };
     let path = info.path.as_path();
+    let damaged = |what: &str, feed: &Feed<'_>| {
+        Error::corrupt(
+            path,
+            format!(
+                "{what} after {}:{}; the file is truncated or corrupt",
+                info.contig,
+                feed.previous.max(0) + 1
+            ),
+        )
+    };
     let mut blocks = BlockReader::open(path, start >> 16, segment_bytes)?;
     let mut cursor = RecordCursor::new((start & 0xffff) as usize);
     let mut rec = Record::new();
@@ -679,28 +689,14 @@ fn run_fast_with(
             Ok(false) => break,
             Err(CursorError::Decode(NEEDS_HTSLIB)) => return Ok(None),
             Err(CursorError::Decode(what)) => {
-                return Err(Error::corrupt(
-                    path,
-                    format!(
-                        "invalid record after {}:{} ({what}); the file is truncated or corrupt",
-                        info.contig,
-                        feed.previous.max(0) + 1
-                    ),
-                ))
+                return Err(damaged(&format!("invalid record ({what})"), &feed))
             }
             Err(CursorError::Count(e)) => return Err(e),
         }
         cur_len = read?;
         std::mem::swap(&mut cur, &mut next);
         if cur_len.is_none() && cursor.has_partial() {
-            return Err(Error::corrupt(
-                path,
-                format!(
-                    "the file ends inside a record after {}:{}; the file is truncated or corrupt",
-                    info.contig,
-                    feed.previous.max(0) + 1
-                ),
-            ));
+            return Err(damaged("the file ends inside a record", &feed));
         }
     }
     feed.finish(observer);
