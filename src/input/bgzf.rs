@@ -81,6 +81,14 @@ fn le32(b: &[u8], i: usize) -> u32 {
     u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
 }
 
+/// A damaged block, named by its file offset.
+fn block_error(path: &Path, offset: u64, what: &str) -> Error {
+    Error::corrupt(
+        path,
+        format!("corrupt BGZF block at byte {offset}: {what}; the file is truncated or corrupt"),
+    )
+}
+
 impl BlockReader {
     /// Read blocks from file offset `start` (a block start) on, to the end of the file
     /// or until the caller stops asking, about `segment_bytes` compressed bytes (at
@@ -101,12 +109,7 @@ impl BlockReader {
     }
 
     fn corrupt(&self, offset: u64, what: &str) -> Error {
-        Error::corrupt(
-            &self.path,
-            format!(
-                "corrupt BGZF block at byte {offset}: {what}; the file is truncated or corrupt"
-            ),
-        )
+        block_error(&self.path, offset, what)
     }
 
     /// The next segment of whole blocks; `None` after the last.
@@ -212,15 +215,7 @@ pub(crate) fn inflate(seg: &Segment, out: &mut Vec<u8>, path: &Path, parallel: b
     }
     let one = |(b, dst): (&Span, &mut [u8])| -> Result<()> {
         let block = &seg.bytes[b.at..b.at + b.len];
-        let corrupt = |what: &str| {
-            Error::corrupt(
-                path,
-                format!(
-                    "corrupt BGZF block at byte {}: {what}; the file is truncated or corrupt",
-                    b.offset
-                ),
-            )
-        };
+        let corrupt = |what: &str| block_error(path, b.offset, what);
         let n = DECOMPRESSOR
             .with(|d| {
                 d.borrow_mut()
@@ -351,8 +346,8 @@ const BAM_FUNMAP: u16 = 4;
 const CIGAR_SOFT_CLIP: u32 = 4;
 
 /// htslib's `hts_reg2bin(beg, end, 14, 5)`: the BAI bin of a zero-based half-open
-/// interval.
-fn reg2bin(beg: i64, end: i64) -> u16 {
+/// interval (SAM spec §5.3). Also used by the simulator's BAM writer.
+pub(crate) fn reg2bin(beg: i64, end: i64) -> u16 {
     let end = end - 1;
     let (mut l, mut s, mut t) = (5, 14, ((1i64 << 15) - 1) / 7);
     while l > 0 {
@@ -590,6 +585,9 @@ mod tests {
         assert_eq!(reg2bin(16_000, 16_150), 4681);
         assert_eq!(reg2bin(16_384, 16_450), 4682);
         assert_eq!(reg2bin(16_300, 16_450), 585);
+        assert_eq!(reg2bin(0, 16_384), 4681);
+        assert_eq!(reg2bin(16_383, 16_385), 585);
+        assert_eq!(reg2bin(16_384, 16_569), 4682);
     }
 
     #[test]
