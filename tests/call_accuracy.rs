@@ -419,11 +419,11 @@ fn sim_clones_heteroplasmies_homoplasmies_and_bounds() {
         .collect();
     let false_hets: Vec<String> = calls
         .iter()
-        .filter(|c| c.het_pass() && c.af >= 0.01 && !truth_keys.contains(&c.key()))
+        .filter(|c| c.het_pass() && !truth_keys.contains(&c.key()))
         .map(|c| format!("{} {} {} af {:.4}", c.clone, c.name(), c.kind, c.af))
         .collect();
     fig.add(
-        "PASS heteroplasmies ≥ 1% not in the truth (16,569 positions × 7 clones)",
+        "PASS heteroplasmies not in the truth, at any fraction (16,569 positions × 7 clones)",
         false_hets.len(),
         "0",
     );
@@ -1113,6 +1113,60 @@ fn gatk_na12878_homoplasmies_and_artefact_sites() {
             .join("; "),
         "all",
     );
+}
+
+/// The recurrent >C errors of NA12878's homopolymers (499, 512, 545: real HiSeq X
+/// errors, G>C at a few percent, mostly on one strand) must not be called, neither in
+/// the whole sample nor with its 24 read groups treated as 24 clones of one plate (each
+/// group shows them at similar levels: the siblings' strand excess and the homopolymer
+/// context explain them). No heteroplasmy passes anywhere in chrM:1-1150 either way.
+#[test]
+fn gatk_na12878_recurrent_homopolymer_errors_are_not_called() {
+    let Some(data) = data_dir("gatk_na12878_homopolymer_errors") else {
+        return;
+    };
+    let bam = need(&data, "gatk_na12878/NA12878.chrM_1-1150.bam");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let whole = tmp.path().join("whole");
+    call(std::slice::from_ref(&bam), &whole);
+    let counts = tmp.path().join("rg");
+    let o = Command::new(env!("CARGO_BIN_EXE_mitosieve"))
+        .args(["count", "--split-by", "rg", "--quiet", "-o"])
+        .arg(&counts)
+        .arg(&bam)
+        .output()
+        .expect("run mitosieve");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&counts)
+        .expect("counts dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.to_string_lossy().ends_with(".counts.tsv.gz"))
+        .collect();
+    inputs.sort();
+    assert_eq!(inputs.len(), 24, "24 read groups");
+    let split = tmp.path().join("split");
+    call(&inputs, &split);
+    let mut fig = Figures::new(2, "gatk_na12878 (real, chrM:1-1150, ~1,500x)");
+    for (what, dir) in [("whole sample", &whole), ("24 read groups as clones", &split)] {
+        let calls = read_calls(dir);
+        let hets: Vec<String> = calls
+            .iter()
+            .filter(|c| c.het_pass())
+            .map(|c| format!("{} {}", c.clone, c.name()))
+            .collect();
+        assert!(hets.is_empty(), "{what}: PASS heteroplasmies {hets:?}");
+        let at_sites: Vec<String> = calls
+            .iter()
+            .filter(|c| [499, 512, 545].contains(&c.pos) && c.pass() && c.gt != "0/0")
+            .map(|c| format!("{} {}", c.clone, c.name()))
+            .collect();
+        assert!(at_sites.is_empty(), "{what}: {at_sites:?}");
+        fig.add(
+            &format!("{what}: PASS heteroplasmies (the >C errors at 499/512/545 among the candidates)"),
+            hets.len(),
+            "0",
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------

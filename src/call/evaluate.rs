@@ -1,11 +1,15 @@
 //! The per-clone decision for one candidate allele (see the module docs of
 //! [`crate::call`] for the model).
 
+use super::technical::{
+    combine, sibling_component, BackgroundSource, Components, ErrorProfile, SiblingComponent,
+    SiblingSettings, Signal,
+};
 use super::{CallConfig, IndelTable, VariantKind};
 use crate::count::{Allele, Counts, FWD, REV};
 use crate::model::{
-    clopper_pearson, fit_background, llr_two_alleles, specific_error_rate, strand_bias,
-    upper_bound, Background, Interval,
+    binom_sf, clopper_pearson, llr_two_alleles, specific_error_rate, strand_bias, upper_bound,
+    Background, Interval,
 };
 use crate::reference::rcrs;
 use serde::{Deserialize, Serialize};
@@ -78,10 +82,26 @@ pub struct SampleCall {
     pub upper_bound: f64,
     /// Detection limit for this allele at this depth.
     pub lod: f64,
-    /// Background error rate of this allele at this site.
+    /// Technical background rate of this allele at this site (see the technical error
+    /// model in the README).
     pub background: f64,
-    /// Clones the background was learned from (0: base qualities only).
+    /// Sibling clones in the background group (0: too few clones to form one).
     pub background_clones: usize,
+    /// What set the background: `error_floor`, `base_quality`, `context`,
+    /// `site_noise` or `siblings`.
+    #[serde(default)]
+    pub background_source: BackgroundSource,
+    /// The sibling group's pooled level of this allele (0 without a group).
+    #[serde(default)]
+    pub sibling_level: f64,
+    /// Share of the siblings' level with a technical signature (strand excess, base
+    /// quality deficit, known artefact-prone site), 0–1.
+    #[serde(default)]
+    pub technical_share: f64,
+    /// The minor allele's count is significant against the technical background
+    /// (p ≤ `alpha`), whether or not it reaches `min_af`.
+    #[serde(default)]
+    pub above_background: bool,
     /// log10 likelihood ratio of the minor allele (the ALT, or the non-ALT reads when
     /// the ALT is the major allele).
     pub llr: f64,
@@ -131,6 +151,18 @@ pub(crate) struct AlleleObs {
     /// Specific error rate expected for the ALT from base qualities (or the indel floor).
     pub quality_floor: f64,
     pub mate_other_contig: u32,
+    /// The ALT's reads (against the strongest other allele).
+    pub alt_signal: Signal,
+    /// The reference allele's reads (against the ALT): the minor allele when the ALT is
+    /// the major one.
+    pub ref_signal: Signal,
+    /// Clone-wide rate of REF→ALT in this context (SNVs).
+    pub context_alt: f64,
+    /// Clone-wide rate of ALT→REF in this context (SNVs).
+    pub context_ref: f64,
+    /// Reads of the other non-reference alleles that are below `min_af` here, and the
+    /// depth times the number of such alleles.
+    pub noise: (u64, u64),
 }
 
 fn mean_q(counts: &Counts, pos: usize, a: Allele) -> Option<f64> {
@@ -148,8 +180,19 @@ fn strand_depth(counts: &Counts, pos: usize) -> [u32; 2] {
     [d(FWD), d(REV)]
 }
 
+fn qual(counts: &Counts, pos: usize, a: Allele) -> (u64, u32) {
+    let s = &counts.sites()[pos];
+    if a == Allele::Del || a == Allele::N {
+        return (0, 0);
+    }
+    (
+        s.qsum[FWD][a as usize] + s.qsum[REV][a as usize],
+        s.allele(a),
+    )
+}
+
 impl AlleleObs {
-    pub fn snv(counts: &Counts, pos: usize, alt: u8) -> Self {
+    pub fn snv(counts: &Counts, pos: usize, alt: u8, profile: &ErrorProfile, min_af: f64) -> Self {
         let s = &counts.sites()[pos];
         let alt_a = Allele::from_ascii(alt).unwrap_or(Allele::N);
         let ref_a = Allele::from_ascii(rcrs()[pos]).unwrap_or(Allele::N);
@@ -165,14 +208,27 @@ impl AlleleObs {
         let other_c = pair(other_a);
         let alt_is_major = total(alt_c) > total(other_c);
         let (major_a, minor_a) = if alt_is_major {
-            (alt_a, other_a)
+            (alt_a, ref_a)
         } else {
             (other_a, alt_a)
         };
         let q_major = mean_q(counts, pos, major_a).unwrap_or(30.0);
         let q_minor = mean_q(counts, pos, minor_a).unwrap_or(q_major);
+        let depth = strand_depth(counts, pos);
+        let d = f64::from(total(depth));
+        let mut noise = (0u64, 0u64);
+        for a in Allele::BASES {
+            if a == alt_a || a == ref_a {
+                continue;
+            }
+            let x = s.allele(a);
+            if f64::from(x) < min_af * d {
+                noise.0 += u64::from(x);
+                noise.1 += u64::from(total(depth));
+            }
+        }
         AlleleObs {
-            depth: strand_depth(counts, pos),
+            depth,
             alt: alt_c,
             reference: pair(ref_a),
             other: other_c,
@@ -181,6 +237,23 @@ impl AlleleObs {
             e_minor: 3.0 * specific_error_rate(q_minor),
             quality_floor: specific_error_rate(q_major),
             mate_other_contig: s.mate_other_contig,
+            alt_signal: Signal {
+                x: alt_c,
+                n: depth,
+                q_allele: qual(counts, pos, alt_a),
+                q_major: qual(counts, pos, other_a),
+                q_err: profile.q_err,
+            },
+            ref_signal: Signal {
+                x: pair(ref_a),
+                n: depth,
+                q_allele: qual(counts, pos, ref_a),
+                q_major: qual(counts, pos, alt_a),
+                q_err: profile.q_err,
+            },
+            context_alt: profile.context_rate(pos, rcrs()[pos], alt),
+            context_ref: profile.context_rate(pos, alt, rcrs()[pos]),
+            noise,
         }
     }
 
@@ -204,6 +277,19 @@ impl AlleleObs {
             e_minor: 0.0, // set from the indel floor by the caller
             quality_floor: 0.0,
             mate_other_contig: s.mate_other_contig,
+            alt_signal: Signal {
+                x: c,
+                n: depth,
+                ..Signal::default()
+            },
+            ref_signal: Signal {
+                x: reference,
+                n: depth,
+                ..Signal::default()
+            },
+            context_alt: 0.0,
+            context_ref: 0.0,
+            noise: (0, 0),
         }
     }
 
@@ -219,73 +305,36 @@ pub(crate) struct SiteContext<'a> {
     pub samples: &'a [(&'a str, &'a crate::count::Counts)],
     pub config: &'a CallConfig,
     pub indels: &'a IndelTable,
+    /// Each clone's substitution error profile, in clone order.
+    pub profiles: &'a [ErrorProfile],
 }
 
-/// Background of a count across the siblings of clone `i` (leave-one-out), from the
-/// siblings in which it is a minor allele.
-///
-/// The siblings are taken in order of increasing fraction and added to the background
-/// set while each is consistent (upper-tail p ≥ `CONSISTENT_P`) with the set so far: the
-/// background is the largest group of lowest-fraction clones that look like one error
-/// process. A recurrent artefact (similar low level in every clone) makes them all one
-/// group; a real variant carried at different levels by some clones leaves only the
-/// non-carriers in it. When even the two lowest siblings disagree, the siblings cannot
-/// tell an error rate apart from biology and only the quality-based floor is used.
-fn sibling_background(
-    pairs: &[(u64, u64)],
+/// The technical background of one allele (the ALT, or the reference allele when the
+/// ALT is the major one) in clone `i`: see [`super::technical`].
+fn technical_background(
+    signals: &[Signal],
     i: usize,
-    floor: f64,
-    config: &CallConfig,
-) -> Background {
-    const CONSISTENT_P: f64 = 1e-3;
-    const MIN_CLONES_FOR_DISPERSION: usize = 5;
-    let floor_only = Background {
-        mean: floor,
-        rho: 0.0,
-        clones: 0,
-    };
-    if pairs.len() < config.min_background_clones {
-        return floor_only;
-    }
-    let mut others: Vec<(u64, u64)> = pairs
-        .iter()
-        .enumerate()
-        // Only clones where this allele is a minor one can say what its error rate is:
-        // where it is the major allele (a carrier of the ALT, for the not-ALT reads) it
-        // is biology, not error.
-        .filter(|&(j, p)| j != i && p.1 > 0 && 2 * p.0 < p.1)
-        .map(|(_, p)| *p)
-        .collect();
-    if others.len() + 1 < config.min_background_clones || others.len() < 2 {
-        return floor_only;
-    }
-    others.sort_by(|a, b| {
-        let fa = a.0 as f64 / a.1 as f64;
-        let fb = b.0 as f64 / b.1 as f64;
-        fa.total_cmp(&fb).then(b.1.cmp(&a.1))
-    });
-    let (mut sx, mut sn) = (others[0].0, others[0].1);
-    let mut k = 1;
-    while k < others.len() {
-        let mean = (sx as f64 / sn as f64).max(floor);
-        let (x, n) = others[k];
-        if crate::model::betabinom_sf(x, n, mean, config.min_overdispersion) < CONSISTENT_P {
-            break;
-        }
-        sx += x;
-        sn += n;
-        k += 1;
-    }
-    if k < 2 {
-        return floor_only;
-    }
-    let mut bg = fit_background(&others[..k], floor, config.min_overdispersion);
-    if k < MIN_CLONES_FOR_DISPERSION {
-        // Too few clones to estimate over-dispersion: a noisy estimate would only blunt
-        // the test.
-        bg.rho = config.min_overdispersion;
-    }
-    bg
+    components: Components,
+    cfg: &CallConfig,
+    artefact_site: bool,
+) -> (Background, BackgroundSource, Option<SiblingComponent>) {
+    let floor = components
+        .floor
+        .max(components.quality)
+        .max(components.context)
+        .max(components.site_noise);
+    let sib = sibling_component(
+        signals,
+        i,
+        floor,
+        &SiblingSettings {
+            min_clones: cfg.min_background_clones,
+            min_overdispersion: cfg.min_overdispersion,
+            artefact_site,
+        },
+    );
+    let (bg, src) = combine(components, sib, cfg.min_overdispersion);
+    (bg, src, sib)
 }
 
 /// Evaluate one candidate allele in every clone.
@@ -296,28 +345,38 @@ pub(crate) fn evaluate(
     obs: &[AlleleObs],
 ) -> Vec<SampleCall> {
     let cfg = ctx.config;
-    let alt_pairs: Vec<(u64, u64)> = obs
-        .iter()
-        .map(|o| (u64::from(o.x()), u64::from(o.d())))
-        .collect();
-    let not_alt_pairs: Vec<(u64, u64)> = obs
-        .iter()
-        .map(|o| (u64::from(o.d() - o.x().min(o.d())), u64::from(o.d())))
-        .collect();
+    let alt_signals: Vec<Signal> = obs.iter().map(|o| o.alt_signal).collect();
+    let ref_signals: Vec<Signal> = obs.iter().map(|o| o.ref_signal).collect();
     let artefact = super::artefact_site(
         crate::reference::Position::from_zero_based(pos)
             .unwrap_or(crate::reference::RCRS_N_POSITION),
     );
+    // The other non-reference alleles at the site, pooled over the clones, per allele.
+    let (noise_x, noise_n) = obs
+        .iter()
+        .fold((0u64, 0u64), |a, o| (a.0 + o.noise.0, a.1 + o.noise.1));
+    let site_noise = if noise_n > 0 {
+        noise_x as f64 / noise_n as f64
+    } else {
+        0.0
+    };
     obs.iter()
         .enumerate()
         .map(|(i, o0)| {
             let mut o = *o0;
-            let floor = match kind {
-                VariantKind::Snv => o.quality_floor.max(cfg.error_floor),
-                _ => cfg.indel_error_floor,
+            let snv = kind == VariantKind::Snv;
+            let components = |context: f64| Components {
+                floor: if snv {
+                    cfg.error_floor
+                } else {
+                    cfg.indel_error_floor
+                },
+                quality: if snv { o0.quality_floor } else { 0.0 },
+                context: if snv { context } else { 0.0 },
+                site_noise: if snv { site_noise } else { 0.0 },
             };
-            if kind != VariantKind::Snv {
-                o.e_minor = 3.0 * floor;
+            if !snv {
+                o.e_minor = 3.0 * cfg.indel_error_floor;
             }
             let d = o.d();
             let x = o.x().min(d);
@@ -326,7 +385,13 @@ pub(crate) fn evaluate(
             } else {
                 0.0
             };
-            let bg = sibling_background(&alt_pairs, i, floor, cfg);
+            let (bg, source, sib) = technical_background(
+                &alt_signals,
+                i,
+                components(o.context_alt),
+                cfg,
+                artefact.is_some(),
+            );
             let min_count = min_count(cfg);
             let p_alt = bg.sf(u64::from(x), u64::from(d));
             let mut call = SampleCall {
@@ -344,6 +409,10 @@ pub(crate) fn evaluate(
                 lod: 1.0,
                 background: bg.mean,
                 background_clones: bg.clones,
+                background_source: source,
+                sibling_level: sib.map_or(0.0, |s| s.level),
+                technical_share: sib.map_or(0.0, |s| round3(s.share)),
+                above_background: false,
                 llr: 0.0,
                 strand_bias: 0.0,
                 qual: phred(p_alt),
@@ -353,13 +422,17 @@ pub(crate) fn evaluate(
             if d == 0 {
                 return call;
             }
-            // The minor allele: the ALT, or everything that is not the ALT.
+            // The minor allele: the ALT, or the reference allele when the ALT is the
+            // major one.
             let (minor, major, p_minor, minor_bg) = if o.alt_is_major {
-                let minor = [
-                    o.depth[0] - o.alt[0].min(o.depth[0]),
-                    o.depth[1] - o.alt[1].min(o.depth[1]),
-                ];
-                let mbg = sibling_background(&not_alt_pairs, i, floor, cfg);
+                let minor = o.reference;
+                let (mbg, _, _) = technical_background(
+                    &ref_signals,
+                    i,
+                    components(o.context_ref),
+                    cfg,
+                    artefact.is_some(),
+                );
                 let p = mbg.sf(u64::from(minor[0] + minor[1]), u64::from(d));
                 (minor, o.alt, p, mbg)
             } else {
@@ -380,20 +453,21 @@ pub(crate) fn evaluate(
                 u64::from(major[1]),
                 u64::from(minor[1]),
             ));
-            let minor_significant =
-                minor_af >= cfg.min_af && llr >= cfg.min_llr && p_minor <= cfg.alpha;
+            let above = n_minor > 0 && p_minor <= cfg.alpha;
+            call.above_background = above;
+            let minor_significant = minor_af >= cfg.min_af && llr >= cfg.min_llr && above;
             let low_depth = d < cfg.min_depth
                 || o.depth[0] < cfg.min_strand_depth
                 || o.depth[1] < cfg.min_strand_depth;
             if !minor_significant && !o.alt_is_major {
                 call.genotype = Genotype::Ref;
-                if af >= cfg.min_af && x >= 2 {
+                if above && af < cfg.min_af {
+                    // Significant against the technical background, but under the
+                    // calling threshold.
+                    call.add_filter("below_min_af");
+                } else if af >= cfg.min_af && x >= 2 {
                     // Evidence seen but rejected: say why.
-                    call.add_filter(if llr < cfg.min_llr {
-                        "low_llr"
-                    } else {
-                        "background"
-                    });
+                    call.add_filter(if !above { "background" } else { "low_llr" });
                 }
                 return call;
             }
@@ -406,7 +480,9 @@ pub(crate) fn evaluate(
                 if minor[0] < cfg.min_alt_per_strand || minor[1] < cfg.min_alt_per_strand {
                     minor_filters.push("few_alt_reads_per_strand");
                 }
-                if call.strand_bias > cfg.max_strand_bias {
+                if call.strand_bias > cfg.max_strand_bias
+                    && strand_difference_p(minor, o.depth) < cfg.strand_bias_alpha
+                {
                     minor_filters.push("strand_bias");
                 }
                 // mtDNA-Server's LOW_COVERAGE idea: the observed level lies below the
@@ -423,14 +499,13 @@ pub(crate) fn evaluate(
                     minor_filters.push("suspected_numt");
                 }
             }
-            call.genotype = if !o.alt_is_major {
+            // With the ALT as the major allele the call is heteroplasmic when the
+            // reference allele is a credible heteroplasmy (as mutserve reports it),
+            // homoplasmic otherwise.
+            call.genotype = if !o.alt_is_major || (minor_significant && minor_filters.is_empty()) {
                 Genotype::Het
-            } else if af >= cfg.homoplasmy_af || !minor_significant || !minor_filters.is_empty() {
-                // The ALT is the major allele and what else is there is no credible
-                // heteroplasmy: homoplasmic (mutserve's consensus would show the ALT).
-                Genotype::Hom
             } else {
-                Genotype::Het
+                Genotype::Hom
             };
             match call.genotype {
                 Genotype::Hom => {
@@ -453,6 +528,20 @@ pub(crate) fn evaluate(
             call
         })
         .collect()
+}
+
+/// Two-sided exact test that the minor allele's reads fall on the forward strand in
+/// proportion to the forward strand's share of the depth (as they do for a real allele).
+fn strand_difference_p(minor: [u32; 2], depth: [u32; 2]) -> f64 {
+    let (x, n) = (u64::from(minor[0] + minor[1]), depth[0] + depth[1]);
+    if x == 0 || n == 0 {
+        return 1.0;
+    }
+    let p = f64::from(depth[0]) / f64::from(n);
+    let k = u64::from(minor[0]);
+    let upper = binom_sf(k, x, p);
+    let lower = 1.0 - binom_sf(k + 1, x, p);
+    (2.0 * upper.min(lower)).min(1.0)
 }
 
 fn min_count(cfg: &CallConfig) -> u64 {
@@ -480,4 +569,24 @@ fn phred(p: f64) -> f64 {
         return 3000.0;
     }
     ((-10.0 * p.log10()).min(3000.0) * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strand_difference_test() {
+        // 9 of 881 forward and 10 of 345 reverse reads: a score of 1.2, but a forward
+        // share of 9/19 where 72% is expected is well within chance.
+        let p = strand_difference_p([9, 10], [881, 345]);
+        assert!(p > 0.01 && p < 0.1, "{p}");
+        // 25 forward, none reverse, on balanced strands: one strand only.
+        assert!(strand_difference_p([25, 0], [500, 500]) < 1e-6);
+        assert_eq!(strand_difference_p([0, 0], [500, 500]), 1.0);
+        // Symmetric.
+        let a = strand_difference_p([3, 12], [500, 500]);
+        let b = strand_difference_p([12, 3], [500, 500]);
+        assert!((a - b).abs() < 1e-12 && a < 0.05);
+    }
 }

@@ -3,19 +3,25 @@
 //! For every position and allele, every clone gets an allele fraction with an exact 95%
 //! interval, a genotype (reference, heteroplasmic `0/1`, homoplasmic `1/1`) and the
 //! filters it failed. A minor allele is called when
-//! 1. its fraction is at least `min_af` (default 1%),
+//! 1. its fraction is at least `min_af` (default 0.5%),
 //! 2. the mutserve-style likelihood ratio from base qualities is at least `min_llr`
 //!    (log10, default 5), and
-//! 3. its count is significant (p ≤ `alpha`) against a **background** learned from the
-//!    sibling clones: a beta-binomial fitted to the lower half of the other clones'
-//!    fractions of this allele at this position (leave-one-out, over-dispersion by
-//!    method of moments), never below the base-quality error rate or `error_floor`.
-//!    With fewer than `min_background_clones` clones only the quality-based rate is used.
+//! 3. its count is significant (p ≤ `alpha`) against its **technical background**: a
+//!    beta-binomial whose mean is the largest of the error floor, the base-quality
+//!    error rate, the clone's rate of the same substitution in the same context, the
+//!    other alleles' noise at the site, and the part of the sibling clones' level that
+//!    has a technical signature (strand excess, low base quality, a known
+//!    artefact-prone site). See [`technical`] for the formulas.
 //!
-//! Recurrent artefacts (present at similar low levels in every clone) are thereby
-//! explained by the background and not called, while a variant that some clones carry
-//! and others do not stands out. The detection limit of each clone and allele is the
-//! smallest fraction that would be called with 95% probability at its depth.
+//! The siblings' level alone is never evidence of error: a patient's variant seen on
+//! both strands with normal qualities in every clone of a plate, at similar low
+//! levels, is called in every clone, while a recurrent strand-specific or low-quality
+//! artefact is explained by the background and not called. A significant allele under
+//! `min_af` is reported (`below_min_af`, target status `below_threshold`) but not
+//! called. When the ALT is the major allele, the call is heteroplasmic (`0/1`) if the
+//! reference allele is a credible heteroplasmy (the same tests and filters), else
+//! homoplasmic (`1/1`). The detection limit of each clone and allele is the smallest
+//! fraction that would be called with 95% probability at its depth.
 //!
 //! Four clones at 200x that match rCRS everywhere, except that `c4` carries m.3243A>G
 //! in 30% of its reads:
@@ -66,10 +72,12 @@ pub mod catalogue;
 mod evaluate;
 pub mod normalize;
 pub mod table;
+pub mod technical;
 pub mod vcf;
 
 pub use catalogue::{artefact_site, locus_of, Catalogue, Target};
 pub use evaluate::{Genotype, SampleCall};
+pub use technical::BackgroundSource;
 
 use crate::count::{Allele, Counts, IndelKey};
 use crate::error::{Error, Result};
@@ -87,7 +95,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 pub struct CallConfig {
     /// Smallest minor-allele fraction called.
     pub min_af: f64,
-    /// Fraction at or above which a variant is homoplasmic (`1/1`).
+    /// Fraction at or above which a large deletion is homoplasmic (`1/1`) and indel
+    /// alleles are not stacked. A small variant is homoplasmic when the other allele is
+    /// no credible heteroplasmy, whatever its fraction.
     pub homoplasmy_af: f64,
     /// Smallest usable depth (A+C+G+T+deletions) for a call without `low_depth`.
     pub min_depth: u32,
@@ -97,6 +107,11 @@ pub struct CallConfig {
     pub min_alt_per_strand: u32,
     /// Largest strand-bias score (Guo et al.; mutserve 2 uses 1.2, mtDNA-Server 2 1.6).
     pub max_strand_bias: f64,
+    /// Significance level at which the strands' fractions must also differ (exact
+    /// binomial test of the forward share of the minor allele's reads) for
+    /// `max_strand_bias` to filter: a score from a handful of reads is noise.
+    #[serde(default = "default_strand_bias_alpha")]
+    pub strand_bias_alpha: f64,
     /// Smallest log10 likelihood ratio (mutserve's LLR).
     pub min_llr: f64,
     /// Significance level of the background test.
@@ -123,15 +138,20 @@ pub struct CallConfig {
     pub deletion: crate::deletion::DeletionConfig,
 }
 
+fn default_strand_bias_alpha() -> f64 {
+    1e-3
+}
+
 impl Default for CallConfig {
     fn default() -> Self {
         CallConfig {
-            min_af: 0.01,
+            min_af: 0.005,
             homoplasmy_af: 0.95,
             min_depth: 20,
             min_strand_depth: 5,
             min_alt_per_strand: 2,
             max_strand_bias: 1.2,
+            strand_bias_alpha: default_strand_bias_alpha(),
             min_llr: 5.0,
             alpha: 1e-6,
             error_floor: 5e-4,
@@ -162,6 +182,7 @@ impl CallConfig {
         frac(self.min_af, "min_af")?;
         frac(self.homoplasmy_af, "homoplasmy_af")?;
         frac(self.alpha, "alpha")?;
+        frac(self.strand_bias_alpha, "strand_bias_alpha")?;
         frac(self.error_floor, "error_floor")?;
         frac(self.indel_error_floor, "indel_error_floor")?;
         frac(self.numt_fraction, "numt_fraction")?;
@@ -233,8 +254,8 @@ pub struct TargetResult {
     pub disease: String,
     /// Classification.
     pub class: String,
-    /// `detected`, `filtered` (evidence, but a filter failed), `not_detected`,
-    /// `low_depth`.
+    /// `detected`, `below_threshold` (significant, under `min_af`), `filtered` (called,
+    /// but a filter failed), `not_detected`, `low_depth`.
     pub status: TargetStatus,
     /// Usable depth at the position.
     pub depth: u32,
@@ -248,6 +269,12 @@ pub struct TargetResult {
     pub upper_bound: f64,
     /// Detection limit at this depth.
     pub lod: f64,
+    /// Technical background rate of the allele in this clone.
+    #[serde(default)]
+    pub background: f64,
+    /// What set the background.
+    #[serde(default)]
+    pub background_source: BackgroundSource,
     /// Genotype.
     pub genotype: Genotype,
     /// Filters failed.
@@ -262,12 +289,37 @@ pub struct TargetResult {
 pub enum TargetStatus {
     /// Called and passing every filter.
     Detected,
-    /// Evidence for the allele, but a filter failed.
+    /// Significant against the technical background but under `min_af`: the fraction
+    /// and its interval are reported, no call is made.
+    BelowThreshold,
+    /// Called, but a filter failed (e.g. strand bias): evidence of uncertain origin.
     Filtered,
-    /// No significant evidence; see the upper bound.
+    /// No evidence above the technical background; see the upper bound.
     NotDetected,
     /// Too few usable reads to say anything useful.
     LowDepth,
+}
+
+impl TargetStatus {
+    /// The word used in `targets.tsv` and `calls.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetStatus::Detected => "detected",
+            TargetStatus::BelowThreshold => "below_threshold",
+            TargetStatus::Filtered => "filtered",
+            TargetStatus::NotDetected => "not_detected",
+            TargetStatus::LowDepth => "low_depth",
+        }
+    }
+
+    /// Whether the reads show the allele above the technical background (detected,
+    /// below the calling threshold, or filtered).
+    pub fn has_evidence(self) -> bool {
+        matches!(
+            self,
+            TargetStatus::Detected | TargetStatus::BelowThreshold | TargetStatus::Filtered
+        )
+    }
 }
 
 /// Per-clone overview of a call set.
@@ -427,10 +479,15 @@ pub fn call_with(
     // Normalised indels of every clone: (normal indel) -> per-clone [fwd, rev].
     let indels = collect_indels(samples);
     let candidates = collect_candidates(samples, config, catalogue, &indels);
+    let profiles: Vec<technical::ErrorProfile> = samples
+        .par_iter()
+        .map(|(_, c)| technical::ErrorProfile::of(c, config.min_af))
+        .collect();
     let ctx = SiteContext {
         samples,
         config,
         indels: &indels,
+        profiles: &profiles,
     };
     let mut variants: Vec<Variant> = candidates
         .par_iter()
@@ -582,7 +639,10 @@ fn evaluate_candidate(
         Candidate::Snv { alt, .. } => ctx
             .samples
             .iter()
-            .map(|(_, counts)| AlleleObs::snv(counts, pos0 as usize, *alt))
+            .zip(ctx.profiles)
+            .map(|((_, counts), prof)| {
+                AlleleObs::snv(counts, pos0 as usize, *alt, prof, ctx.config.min_af)
+            })
             .collect(),
         Candidate::Indel { .. } => {
             let key = normalize::NormalIndel {
@@ -726,7 +786,6 @@ fn target_results(
         .filter(|v| v.kind == VariantKind::Snv)
         .map(|v| ((v.pos, v.alt_allele.clone()), v))
         .collect();
-    let conf = format!("{:.0}%", config.confidence * 100.0);
     let mut out = Vec::new();
     for t in &catalogue.targets {
         let Some(v) = by_key.get(&(t.pos, t.alt_base.to_string())) else {
@@ -734,48 +793,11 @@ fn target_results(
         };
         for (i, (sample, _)) in samples.iter().enumerate() {
             let c = &v.calls[i];
-            let status = if c.depth < config.min_depth {
-                TargetStatus::LowDepth
-            } else if c.genotype.is_variant() && c.filters.is_empty() {
-                TargetStatus::Detected
-            } else if c.genotype.is_variant() {
-                TargetStatus::Filtered
-            } else {
-                TargetStatus::NotDetected
-            };
-            let name = t.name();
-            let statement = match status {
-                TargetStatus::Detected => format!(
-                    "{name} detected at {} ({conf} CI {}–{}, {} of {} usable reads)",
-                    percent(c.af),
-                    percent(c.af_ci.lo),
-                    percent(c.af_ci.hi),
-                    thousands(c.alt_count),
-                    thousands(c.depth)
-                ),
-                TargetStatus::Filtered => format!(
-                    "{name} seen at {} but filtered ({}); < {} at {conf}, {} usable reads",
-                    percent(c.af),
-                    c.filters.join(", "),
-                    percent(c.upper_bound),
-                    thousands(c.depth)
-                ),
-                TargetStatus::NotDetected => format!(
-                    "{name} not detected, < {} at {conf} ({} usable reads; detection limit {})",
-                    percent(c.upper_bound),
-                    thousands(c.depth),
-                    percent(c.lod)
-                ),
-                TargetStatus::LowDepth => format!(
-                    "{name} not assessable: {} usable reads (minimum {}); < {} at {conf}",
-                    thousands(c.depth),
-                    config.min_depth,
-                    percent(c.upper_bound)
-                ),
-            };
+            let status = target_status(c, config);
+            let statement = target_statement(&t.name(), c, status, config);
             out.push(TargetResult {
                 sample: sample.to_string(),
-                target: name,
+                target: t.name(),
                 pos: t.pos,
                 locus: t.locus.clone(),
                 disease: t.disease.clone(),
@@ -787,6 +809,8 @@ fn target_results(
                 af_ci: c.af_ci,
                 upper_bound: c.upper_bound,
                 lod: c.lod,
+                background: c.background,
+                background_source: c.background_source,
                 genotype: c.genotype,
                 filters: c.filters.clone(),
                 statement,
@@ -794,6 +818,85 @@ fn target_results(
         }
     }
     out
+}
+
+/// The status of a target in one clone, from its call.
+fn target_status(c: &SampleCall, config: &CallConfig) -> TargetStatus {
+    if c.depth < config.min_depth {
+        TargetStatus::LowDepth
+    } else if c.genotype.is_variant() && c.filters.is_empty() {
+        TargetStatus::Detected
+    } else if c.genotype.is_variant() || (c.above_background && c.af >= config.min_af) {
+        TargetStatus::Filtered
+    } else if c.above_background {
+        TargetStatus::BelowThreshold
+    } else {
+        TargetStatus::NotDetected
+    }
+}
+
+/// The sentence a report shows for a target in one clone. Every number in it is one of
+/// the call's columns; "not detected" is said only when the reads show nothing above
+/// the technical background, and then with the reads that were seen.
+fn target_statement(
+    name: &str,
+    c: &SampleCall,
+    status: TargetStatus,
+    config: &CallConfig,
+) -> String {
+    let conf = format!("{:.0}%", config.confidence * 100.0);
+    let reads = format!(
+        "{} of {} usable reads",
+        thousands(c.alt_count),
+        thousands(c.depth)
+    );
+    let ci = format!("{conf} CI {}–{}", percent(c.af_ci.lo), percent(c.af_ci.hi));
+    match status {
+        TargetStatus::Detected => {
+            format!("{name} detected at {} ({ci}, {reads})", percent(c.af))
+        }
+        TargetStatus::BelowThreshold => format!(
+            "{name} seen at {} ({ci}, {reads}), below the {} calling threshold",
+            percent(c.af),
+            percent_plain(config.min_af)
+        ),
+        TargetStatus::Filtered => format!(
+            "{name} seen at {} ({ci}, {reads}) but not called: {}",
+            percent(c.af),
+            if c.filters.is_empty() {
+                "low_llr".to_string()
+            } else {
+                c.filters.join(", ")
+            }
+        ),
+        TargetStatus::NotDetected if c.alt_count == 0 => format!(
+            "{name} not detected ({reads}); < {} at {conf}, detection limit {}",
+            percent(c.upper_bound),
+            percent(c.lod)
+        ),
+        TargetStatus::NotDetected => format!(
+            "{name} not detected above the technical background ({reads}, {}; background {} from {}); < {} at {conf}, detection limit {}",
+            percent(c.af),
+            percent(c.background),
+            c.background_source.phrase(),
+            percent(c.upper_bound),
+            percent(c.lod)
+        ),
+        TargetStatus::LowDepth => format!(
+            "{name} not assessable: {} usable reads (minimum {}), {} with the allele; < {} at {conf}",
+            thousands(c.depth),
+            config.min_depth,
+            thousands(c.alt_count),
+            percent(c.upper_bound)
+        ),
+    }
+}
+
+/// A threshold as a percentage without trailing zeros (`1%`, `0.5%`, `2.5%`).
+fn percent_plain(f: f64) -> String {
+    let s = format!("{:.4}", f * 100.0);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s}%")
 }
 
 fn summarize(

@@ -44,6 +44,9 @@ pub const CALL_COLUMNS: &[&str] = &[
     "lod",
     "background",
     "background_clones",
+    "background_source",
+    "sibling_level",
+    "technical_share",
     "llr",
     "strand_bias",
     "qual",
@@ -67,6 +70,8 @@ pub const TARGET_COLUMNS: &[&str] = &[
     "lod",
     "genotype",
     "filter",
+    "background",
+    "background_source",
     "statement",
 ];
 
@@ -87,7 +92,7 @@ pub fn calls_tsv(set: &CallSet) -> String {
         for (sample, c) in set.samples.iter().zip(&v.calls) {
             let _ = writeln!(
                 out,
-                "{sample}\t{}\t{}\t{}\t{}\t{kind}\t{}\t{pathogenic}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                "{sample}\t{}\t{}\t{}\t{}\t{kind}\t{}\t{pathogenic}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                 v.pos,
                 v.ref_allele,
                 v.alt_allele,
@@ -111,6 +116,9 @@ pub fn calls_tsv(set: &CallSet) -> String {
                 f6(c.lod),
                 f6(c.background),
                 c.background_clones,
+                c.background_source.as_str(),
+                f6(c.sibling_level),
+                c.technical_share,
                 c.llr,
                 c.strand_bias,
                 c.qual,
@@ -125,13 +133,10 @@ pub fn targets_tsv(set: &CallSet) -> String {
     let mut out = TARGET_COLUMNS.join("\t");
     out.push('\n');
     for t in &set.targets {
-        let status = serde_json::to_value(t.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let status = t.status.as_str();
         let _ = writeln!(
             out,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{status}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{status}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             t.sample,
             t.target,
             t.pos,
@@ -151,6 +156,8 @@ pub fn targets_tsv(set: &CallSet) -> String {
             } else {
                 t.filters.join(";")
             },
+            f6(t.background),
+            t.background_source.as_str(),
             t.statement,
         );
     }

@@ -53,7 +53,11 @@ pub const FILTERS: &[(&str, &str)] = &[
     ),
     (
         "background",
-        "Allele seen but explained by the background error of the sibling clones",
+        "Allele seen but not significant against its technical background (error floor, base qualities, context, site noise, or the technical part of the sibling clones' level)",
+    ),
+    (
+        "below_min_af",
+        "Allele significant against its technical background but under --min-af (not called)",
     ),
     (
         "low_llr",

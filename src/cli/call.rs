@@ -45,9 +45,11 @@ pub struct Args {
 #[command(next_help_heading = "Calling")]
 pub struct CallOpts {
     /// Smallest heteroplasmy fraction called.
-    #[arg(long, default_value_t = 0.01, value_name = "F")]
+    #[arg(long, default_value_t = 0.005, value_name = "F")]
     pub min_af: f64,
-    /// Fraction at or above which a variant is homoplasmic (GT 1/1).
+    /// Fraction at or above which a large deletion is homoplasmic (GT 1/1) and indel
+    /// alleles are not stacked; a small variant is homoplasmic when the other allele is
+    /// no credible heteroplasmy.
     #[arg(long, default_value_t = 0.95, value_name = "F")]
     pub homoplasmy_af: f64,
     /// Smallest usable depth without the low_depth filter.
@@ -62,10 +64,14 @@ pub struct CallOpts {
     /// Largest strand-bias score (Guo et al. 2012; mutserve 2 uses 1.2).
     #[arg(long, default_value_t = 1.2, value_name = "S")]
     pub max_strand_bias: f64,
+    /// A score above --max-strand-bias filters a call only when the strands' fractions
+    /// also differ at this significance level (exact binomial test).
+    #[arg(long, default_value_t = 1e-3, value_name = "P")]
+    pub strand_bias_alpha: f64,
     /// Smallest log10 likelihood ratio of a heteroplasmy (mutserve's LLR).
     #[arg(long, default_value_t = 5.0, value_name = "LLR")]
     pub min_llr: f64,
-    /// Significance level of the test against the sibling-clone background.
+    /// Significance level of the test against the technical background.
     #[arg(long, default_value_t = 1e-6, value_name = "P")]
     pub alpha: f64,
     /// Smallest error rate assumed for one specific substitution.
@@ -95,6 +101,7 @@ impl CallOpts {
             min_strand_depth: self.min_strand_depth,
             min_alt_per_strand: self.min_alt_per_strand,
             max_strand_bias: self.max_strand_bias,
+            strand_bias_alpha: self.strand_bias_alpha,
             min_llr: self.min_llr,
             alpha: self.alpha,
             error_floor: self.error_floor,

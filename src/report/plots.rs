@@ -234,7 +234,7 @@ fn load_rows(c: &CloneVerdict) -> Vec<LoadRow<'_>> {
             detail: format!(
                 "{} usable reads, {}{}",
                 thousands(t.depth as u64),
-                format!("{:?}", t.status).to_lowercase(),
+                t.status.as_str().replace('_', " "),
                 match t.depth_needed {
                     Some(d) => format!("; about {} usable reads would settle it", thousands(d)),
                     None => String::new(),

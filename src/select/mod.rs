@@ -291,8 +291,10 @@ pub fn select(
             .filter(|t| t.sample == *sample && policy.includes(&t.target))
         {
             let max = policy.max_load(&t.target);
-            let evidence = matches!(t.status, TargetStatus::Detected | TargetStatus::Filtered);
-            let (verdict, depth_needed) = if evidence && t.af > max {
+            // FAIL when the reads show the allele above the maximum, or when even the
+            // lower end of the interval lies above it, whatever the call status.
+            let evidence = t.status.has_evidence();
+            let (verdict, depth_needed) = if (evidence && t.af > max) || t.af_ci.lo > max {
                 (Verdict::Fail, None)
             } else if t.upper_bound < max {
                 (Verdict::Pass, None)
@@ -305,9 +307,17 @@ pub fn select(
                     depth_to_bound_below(f.min(max * 0.999), max, conf),
                 )
             };
+            // The call status, said where it is not "detected".
+            let status = match t.status {
+                TargetStatus::Detected => String::new(),
+                TargetStatus::BelowThreshold => ", below the calling threshold".to_string(),
+                TargetStatus::Filtered => format!(", not called: {}", t.filters.join(", ")),
+                TargetStatus::NotDetected => ", not above the technical background".to_string(),
+                TargetStatus::LowDepth => ", too few reads to call".to_string(),
+            };
             match verdict {
                 Verdict::Fail => fails.push(format!(
-                    "{} at {} ({conf_txt} CI {}–{}) exceeds the maximum {}",
+                    "{} at {} ({conf_txt} CI {}–{}{status}) exceeds the maximum {}",
                     t.target,
                     percent(t.af),
                     percent(t.af_ci.lo),
@@ -315,7 +325,7 @@ pub fn select(
                     percent(max)
                 )),
                 Verdict::Inconclusive => inconclusive.push(format!(
-                    "{} at {} with upper bound {} straddles the maximum {} ({} usable reads){}",
+                    "{} at {}{status} with upper bound {} straddles the maximum {} ({} usable reads){}",
                     t.target,
                     percent(t.af),
                     percent(t.upper_bound),
@@ -367,7 +377,7 @@ pub fn select(
             let n = (f64::from(d.junction_reads)
                 + (f64::from(d.spanning_left) + f64::from(d.spanning_right)) / 2.0)
                 .round() as u64;
-            let (verdict, depth_needed) = if d.called && d.af > dmax {
+            let (verdict, depth_needed) = if (d.called && d.af > dmax) || d.af_ci.lo > dmax {
                 (Verdict::Fail, None)
             } else if d.upper_bound < dmax {
                 (Verdict::Pass, None)

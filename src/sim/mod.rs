@@ -49,7 +49,9 @@ mod spec;
 mod truth;
 
 pub use reads::CloneStats;
-pub use spec::{CloneSpec, Deletion, HaplotypeSpec, QualityModel, SimSpec, Snv};
+pub use spec::{
+    ArtefactSpec, ArtefactStrand, CloneSpec, Deletion, HaplotypeSpec, QualityModel, SimSpec, Snv,
+};
 pub use truth::{truth, truth_tsv, TruthKind, TruthRow};
 
 use crate::error::{Error, Result};
@@ -254,7 +256,8 @@ pub fn simulate_clone(
         MT_LENGTH,
     ))?;
     out.flush()?;
-    let mut generator = reads::Generator::new(clone, &spec.contig, &haplotypes, seed);
+    let mut generator =
+        reads::Generator::new(clone, &spec.contig, &haplotypes, &spec.artefacts, seed);
     generator.run(&mut out)?;
     out.close()?;
     bam::check_eof(&tmp.0)?;

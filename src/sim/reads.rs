@@ -16,7 +16,7 @@ use super::bam::{
 };
 use super::quality::QualityTables;
 use super::rng::{Poisson, Rng};
-use super::spec::CloneSpec;
+use super::spec::{ArtefactSpec, CloneSpec};
 use super::ResolvedHaplotype;
 use crate::error::Result;
 use crate::reference::{rcrs, MT_LENGTH, RCRS_N_POSITION};
@@ -310,8 +310,30 @@ fn cigar_ops(seg: Segment, read_len: u32, clip: u32, out: &mut Vec<u32>) {
 }
 
 /// Generates one clone's reads in coordinate order.
+/// Write a recurrent artefact into a read that covers its position (on an affected
+/// strand), with probability `fraction`.
+fn apply_artefact(a: &ArtefactSpec, read: &mut Read, rng: &mut Rng) {
+    if !a.strand.affects(read.reverse) {
+        return;
+    }
+    let r = a.snv.pos.zero_based() as u32;
+    let g = read.geometry;
+    let Some(seg) = std::iter::once(g.primary)
+        .chain(g.other)
+        .find(|s| s.ref_start <= r && r < s.ref_end())
+    else {
+        return;
+    };
+    if rng.uniform() < a.fraction {
+        let i = (seg.read_start + r - seg.ref_start) as usize;
+        read.seq[i] = a.snv.alt;
+        read.qual[i] = a.quality;
+    }
+}
+
 pub(crate) struct Generator<'a> {
     clone: &'a CloneSpec,
+    artefacts: &'a [ArtefactSpec],
     contig: &'a str,
     haps: Vec<Haplotype>,
     rates: Vec<Poisson>,
@@ -337,6 +359,7 @@ impl<'a> Generator<'a> {
         clone: &'a CloneSpec,
         contig: &'a str,
         haplotypes: &[ResolvedHaplotype],
+        artefacts: &'a [ArtefactSpec],
         seed: u64,
     ) -> Self {
         let haps: Vec<Haplotype> = haplotypes.iter().map(Haplotype::new).collect();
@@ -350,6 +373,7 @@ impl<'a> Generator<'a> {
         let rl = clone.read_length as usize;
         Generator {
             clone,
+            artefacts,
             contig,
             haps,
             rates,
@@ -427,6 +451,10 @@ impl<'a> Generator<'a> {
             read.geometry = geometry(hap, starts[i], rl);
             self.quality
                 .draw(&mut self.rng, &mut read.seq, &mut read.qual, read.reverse);
+            // Draws only when the spec has artefacts, so other plates stay byte-identical.
+            for a in self.artefacts {
+                apply_artefact(a, read, &mut self.rng);
+            }
             read.prepare();
         }
         self.qname.clear();

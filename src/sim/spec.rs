@@ -73,6 +73,68 @@ pub struct SimSpec {
     pub donors: BTreeMap<String, Vec<Snv>>,
     /// The clones, one BAM each.
     pub clones: Vec<CloneSpec>,
+    /// Recurrent sequencing artefacts, applied to the reads of every clone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub artefacts: Vec<ArtefactSpec>,
+}
+
+/// A recurrent technical error: at one position, a fraction of the reads of one strand
+/// (or of both) show another base, with a given base quality, in every clone of the
+/// plate — as a chemistry- or context-specific error does in every library of a run.
+/// It changes reads, not molecules: it is no variant and appears in `truth.tsv` as
+/// kind `artefact`.
+///
+/// ```
+/// use mitosieve::sim::SimSpec;
+/// let spec = SimSpec::from_toml_str(r#"
+///     [[clones]]
+///     name = "c1"
+///     depth = 100
+///
+///     [[artefacts]]
+///     snv = "2617A>G"     # the base written into the reads
+///     strand = "forward"  # forward, reverse or both
+///     fraction = 0.02     # of the reads of that strand that cover 2617
+///     quality = 12        # base quality of the changed bases
+/// "#)?;
+/// assert_eq!(spec.artefacts[0].fraction, 0.02);
+/// # Ok::<(), mitosieve::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArtefactSpec {
+    /// Position, rCRS base and the base written into the reads.
+    pub snv: Snv,
+    /// Reads of which strand are affected.
+    pub strand: ArtefactStrand,
+    /// Fraction of the affected strand's reads covering the position that show it
+    /// (0 < fraction ≤ 1).
+    pub fraction: f64,
+    /// Base quality given to the changed bases (2..=60).
+    pub quality: u8,
+}
+
+/// The strand an artefact affects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArtefactStrand {
+    /// Reads aligned to the forward strand.
+    Forward,
+    /// Reads aligned to the reverse strand.
+    Reverse,
+    /// Reads of both strands.
+    Both,
+}
+
+impl ArtefactStrand {
+    /// Whether a read on the reverse strand (`reverse`) is affected.
+    pub fn affects(self, reverse: bool) -> bool {
+        match self {
+            ArtefactStrand::Forward => !reverse,
+            ArtefactStrand::Reverse => reverse,
+            ArtefactStrand::Both => true,
+        }
+    }
 }
 
 /// One clone: a sequencing library of a mixture of haplotypes.
@@ -326,6 +388,19 @@ impl SimSpec {
         }
         if self.clones.is_empty() {
             return bad("the spec has no [[clones]]".into());
+        }
+        let mut artefact_sites = BTreeSet::new();
+        for a in &self.artefacts {
+            let who = format!("artefact {}", a.snv);
+            if !(a.fraction > 0.0 && a.fraction <= 1.0) {
+                return bad(format!("{who}: fraction must be in (0, 1]"));
+            }
+            if !(2..=60).contains(&a.quality) {
+                return bad(format!("{who}: quality must be in 2..=60"));
+            }
+            if !artefact_sites.insert(a.snv.pos) {
+                return bad(format!("{who}: another artefact is at the same position"));
+            }
         }
         for (name, vars) in &self.donors {
             check_distinct_positions(vars, &format!("donor '{name}'"))?;

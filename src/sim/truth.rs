@@ -18,6 +18,9 @@ pub enum TruthKind {
     Deletion,
     /// A variant of the donor (homoplasmic, unless two donors are mixed).
     Donor,
+    /// A simulated recurrent sequencing artefact (no variant: a caller must not call
+    /// it); its expected fraction is that of all reads covering the position.
+    Artefact,
 }
 
 impl TruthKind {
@@ -27,6 +30,7 @@ impl TruthKind {
             TruthKind::Snv => "snv",
             TruthKind::Deletion => "deletion",
             TruthKind::Donor => "donor",
+            TruthKind::Artefact => "artefact",
         }
     }
 }
@@ -36,7 +40,7 @@ impl TruthKind {
 pub struct TruthRow {
     /// Clone name.
     pub clone: String,
-    /// `snv`, `deletion` or `donor`.
+    /// `snv`, `deletion`, `donor` or `artefact`.
     pub kind: TruthKind,
     /// 1-based position (for a deletion: its first deleted position).
     pub pos: u32,
@@ -52,7 +56,8 @@ pub struct TruthRow {
 }
 
 /// The truth of every clone of a spec, in spec order; within a clone SNVs by position,
-/// then deletions, then donor variants by position.
+/// then deletions, then donor variants by position, then the plate's artefacts in spec
+/// order.
 ///
 /// ```
 /// use mitosieve::sim::{truth, truth_tsv, SimSpec};
@@ -74,6 +79,22 @@ pub fn truth(spec: &SimSpec) -> Vec<TruthRow> {
     for clone in &spec.clones {
         let haps = resolve(spec, clone);
         rows.extend(clone_truth(&clone.name, clone.depth, &haps));
+        for a in &spec.artefacts {
+            // Half of the reads covering a position are on each strand.
+            let share = match a.strand {
+                super::ArtefactStrand::Both => 1.0,
+                _ => 0.5,
+            };
+            rows.push(TruthRow {
+                clone: clone.name.clone(),
+                kind: TruthKind::Artefact,
+                pos: a.snv.pos.get(),
+                reference: (a.snv.ref_base as char).to_string(),
+                alt: (a.snv.alt as char).to_string(),
+                expected_af: a.fraction * share,
+                depth: clone.depth,
+            });
+        }
     }
     rows
 }

@@ -29,7 +29,8 @@
 //! [`TrackConfig::alpha`], default 1%), `FLUCTUATING` (not, but a consecutive step is,
 //! Bonferroni over the steps), `STABLE`; `CROSSED_LIMIT` for a screened target at or
 //! below its policy maximum at the first passage and called above it at a later one;
-//! `NEW_VARIANT` for a variant not called at the first passage and called (passing) at a
+//! `NEW_VARIANT` for a variant without evidence above the technical background at the first
+//! passage (not called, not seen below the calling threshold) and called (passing) at a
 //! later one.
 //!
 //! **Drift rule.** A screened target whose load rose by more than the policy's
@@ -89,7 +90,9 @@ pub enum Flag {
     /// A screened target at or below its policy maximum at the first passage was called
     /// above it at a later passage.
     CrossedLimit,
-    /// Not called at the first passage, called (passing every filter) at a later one.
+    /// No evidence above the technical background at the first passage (neither called
+    /// nor seen below the calling threshold), called (passing every filter) at a later
+    /// one.
     NewVariant,
 }
 
@@ -535,8 +538,10 @@ fn track_clone(
             }
         }
         if let Some(first) = st.first {
-            if !points[first].genotype.is_variant() && points[first + 1..].iter().any(|p| p.called)
-            {
+            // New: no evidence above the technical background at the first passage
+            // (an allele seen there below the calling threshold is not new).
+            let seen_first = mine[first].genotype.is_variant() || mine[first].above_background;
+            if !seen_first && points[first + 1..].iter().any(|p| p.called) {
                 flags.push(Flag::NewVariant);
             }
         }
