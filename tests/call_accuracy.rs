@@ -1147,7 +1147,10 @@ fn gatk_na12878_recurrent_homopolymer_errors_are_not_called() {
     let split = tmp.path().join("split");
     call(&inputs, &split);
     let mut fig = Figures::new(2, "gatk_na12878 (real, chrM:1-1150, ~1,500x)");
-    for (what, dir) in [("whole sample", &whole), ("24 read groups as clones", &split)] {
+    for (what, dir) in [
+        ("whole sample", &whole),
+        ("24 read groups as clones", &split),
+    ] {
         let calls = read_calls(dir);
         let hets: Vec<String> = calls
             .iter()
@@ -1162,7 +1165,9 @@ fn gatk_na12878_recurrent_homopolymer_errors_are_not_called() {
             .collect();
         assert!(at_sites.is_empty(), "{what}: {at_sites:?}");
         fig.add(
-            &format!("{what}: PASS heteroplasmies (the >C errors at 499/512/545 among the candidates)"),
+            &format!(
+                "{what}: PASS heteroplasmies (the >C errors at 499/512/545 among the candidates)"
+            ),
             hets.len(),
             "0",
         );

@@ -405,3 +405,82 @@ fn target_states_with_their_sentences() {
     assert_eq!(c.filters, vec!["below_min_af".to_string()]);
     assert!(c.above_background);
 }
+
+/// Verdicts agree with the numbers beside them: a target or a large deletion whose whole
+/// 95% interval lies above its maximum is FAIL whatever its call status (here a target
+/// `not_detected` because its reads were attributed to technical error, and a deletion
+/// not called), and PASS needs the upper bound below the maximum.
+#[test]
+fn an_interval_above_the_maximum_fails_whatever_the_call_status() {
+    use mitosieve::call::CallReport;
+    use mitosieve::model::Interval;
+    use mitosieve::select::{select, Policy, Verdict};
+    let clones: Vec<Counts> = (0..3).map(|_| clone()).collect();
+    let mut report = CallReport {
+        command_line: "test".into(),
+        count_settings: None,
+        contig: "chrM".into(),
+        inputs: vec![],
+        calls: run(&clones),
+    };
+    // clone01: m.3243A>G reads at 8% (95% CI 6.3%–9.9%) that the caller attributed to a
+    // technical signal (not_detected).
+    let t = report
+        .calls
+        .targets
+        .iter_mut()
+        .find(|t| t.sample == "clone01" && t.target == "m.3243A>G")
+        .unwrap();
+    t.status = TargetStatus::NotDetected;
+    t.af = 0.08;
+    t.af_ci = Interval {
+        lo: 0.063,
+        hi: 0.099,
+    };
+    t.upper_bound = 0.095;
+    // clone02: a deletion not called, but its interval lies above the 1% maximum.
+    let d = report
+        .calls
+        .deletions
+        .iter_mut()
+        .find(|d| d.sample == "clone02")
+        .expect("the common deletion is quantified in every clone");
+    d.called = false;
+    d.af = 0.03;
+    d.af_ci = Interval { lo: 0.02, hi: 0.04 };
+    d.upper_bound = 0.038;
+    let sel = select(&report, &Policy::default(), None).unwrap();
+    let v = |name: &str| sel.clones.iter().find(|c| c.clone == name).unwrap();
+    assert_eq!(
+        v("clone01").verdict,
+        Verdict::Fail,
+        "{:?}",
+        v("clone01").reasons
+    );
+    assert!(
+        v("clone01").reasons[0].starts_with(
+            "m.3243A>G at 8.0% (95% CI 6.3%–9.9%, not above the technical background) exceeds the maximum 5.0%"
+        ),
+        "{:?}",
+        v("clone01").reasons
+    );
+    assert_eq!(
+        v("clone02").verdict,
+        Verdict::Fail,
+        "{:?}",
+        v("clone02").reasons
+    );
+    assert!(
+        v("clone02").reasons[0].starts_with("deletion m.8470_13446del at 3.0%"),
+        "{:?}",
+        v("clone02").reasons
+    );
+    // clone03 is untouched: 1,000 reads bound every target below 5%, but no deletion
+    // below 1% (reads across breakpoints are few in these counts).
+    assert_ne!(
+        v("clone03").verdict,
+        Verdict::Fail,
+        "{:?}",
+        v("clone03").reasons
+    );
+}

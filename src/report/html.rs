@@ -285,11 +285,12 @@ fn verdict_section(s: &mut String, sel: &Selection) {
         match (&c.worst_target, worst) {
             (Some(name), Some(t)) => w!(
                 s,
-                "<td class=\"worst\" data-v=\"{:.8}\"><span class=\"t\">{}</span> <span class=\"ub\">{}</span> <span class=\"max\">/ max {}</span><br>{}</td>",
+                "<td class=\"worst\" data-v=\"{:.8}\"><span class=\"t\">{}</span> <span class=\"ub\">{}</span> <span class=\"max\">/ max {}</span> <span class=\"st\">{}</span><br>{}</td>",
                 c.max_target_upper_bound,
                 esc(name),
                 pct(t.upper_bound),
                 pct(t.max_load),
+                t.status.as_str().replace('_', " "),
                 bullet(t.upper_bound, t.max_load, t.verdict)
             ),
             (Some(name), None) => w!(
@@ -654,7 +655,7 @@ svg.ic{flex:none;display:inline-block;vertical-align:middle}
 .worst{white-space:nowrap;font-size:13px}
 .worst .t{font-weight:600}
 .worst .ub{font-variant-numeric:tabular-nums}
-.worst .max{color:var(--muted)}
+.worst .max,.worst .st{color:var(--muted)}
 svg.bullet{margin-top:3px}
 ul.reasons{margin:0;padding-left:16px;font-size:13px;color:#3a4253;max-width:46em;min-width:17em}
 ul.reasons li{margin:1px 0;overflow-wrap:break-word}
