@@ -12,15 +12,20 @@
 //! * `mutserve_1000g/`: two real 1000 Genomes samples and mutserve's consensus.
 //!
 //! Every figure is printed as a markdown table (one per data set, and all of them
-//! together once the four tests have run):
+//! together once the five tests have run):
 //!
 //! ```text
 //! MITOSIEVE_TEST_DATA=../shared/data cargo test --release --test call_accuracy -- --nocapture
 //! ```
 //!
-//! When `MITOSIEVE_TEST_DATA` is not set every test prints a SKIP line and passes; when
-//! it is set but a file is missing the test fails.
+//! When `MITOSIEVE_TEST_DATA` is not set, or does not name a directory, every test
+//! prints a SKIP line and passes (in CI, `CI=true`, it fails); when it names the data
+//! directory but a file is missing the test fails.
 #![cfg(feature = "cli")]
+
+mod common;
+
+use common::{need, test_data};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Read as _;
@@ -32,38 +37,6 @@ use std::sync::Mutex;
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-/// Print a line the test harness does not capture, so a SKIP is always visible.
-fn skip(msg: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "{msg}");
-}
-
-/// The test data directory, or `None` after a SKIP line when the variable is not set.
-fn data_dir(test: &str) -> Option<PathBuf> {
-    let Some(v) = std::env::var_os("MITOSIEVE_TEST_DATA") else {
-        skip(&format!("SKIP: MITOSIEVE_TEST_DATA not set ({test})"));
-        return None;
-    };
-    let p = PathBuf::from(v);
-    assert!(
-        p.is_dir(),
-        "MITOSIEVE_TEST_DATA is set to {} but that is not a directory",
-        p.display()
-    );
-    Some(p)
-}
-
-/// A path under the data directory that must exist.
-fn need(data: &Path, rel: &str) -> PathBuf {
-    let p = data.join(rel);
-    assert!(
-        p.exists(),
-        "MITOSIEVE_TEST_DATA is set but {} is missing",
-        p.display()
-    );
-    p
-}
 
 /// The `*.bam` files of a directory, sorted.
 fn bams(dir: &Path) -> Vec<PathBuf> {
@@ -228,7 +201,7 @@ fn pct(x: f64) -> String {
 
 const TABLE_HEADER: &str = "| data set | figure | value | required |\n|---|---|---|---|";
 /// The tests that contribute rows to the combined table.
-const DATA_SET_TESTS: usize = 4;
+const DATA_SET_TESTS: usize = 5;
 static ROWS: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
 static FINISHED: AtomicUsize = AtomicUsize::new(0);
 
@@ -309,7 +282,7 @@ fn read_sim_truth(path: &Path) -> Vec<TruthRow> {
 /// donor homoplasmies 1/1, m.3243A>G in clone01 reported not detected with a bound.
 #[test]
 fn sim_clones_heteroplasmies_homoplasmies_and_bounds() {
-    let Some(data) = data_dir("sim_clones") else {
+    let Some(data) = test_data("sim_clones") else {
         return;
     };
     let dir = need(&data, "sim_clones");
@@ -761,7 +734,7 @@ fn edit_distance(a: &[u8], b: &[u8], band: usize) -> Option<usize> {
 /// fraction error and interval coverage at the nominal 16%; indel figures reported.
 #[test]
 fn mitohpc_sim_sensitivity_precision_and_calibration() {
-    let Some(data) = data_dir("mitohpc_sim") else {
+    let Some(data) = test_data("mitohpc_sim") else {
         return;
     };
     let inputs = bams(&need(&data, "mitohpc_sim/bams"));
@@ -1036,7 +1009,7 @@ fn mitohpc_sim_sensitivity_precision_and_calibration() {
 /// artefact-prone sites 302 and 310 are flagged in the VCF.
 #[test]
 fn gatk_na12878_homoplasmies_and_artefact_sites() {
-    let Some(data) = data_dir("gatk_na12878") else {
+    let Some(data) = test_data("gatk_na12878") else {
         return;
     };
     let bam = need(&data, "gatk_na12878/NA12878.chrM_1-1150.bam");
@@ -1122,7 +1095,7 @@ fn gatk_na12878_homoplasmies_and_artefact_sites() {
 /// context explain them). No heteroplasmy passes anywhere in chrM:1-1150 either way.
 #[test]
 fn gatk_na12878_recurrent_homopolymer_errors_are_not_called() {
-    let Some(data) = data_dir("gatk_na12878_homopolymer_errors") else {
+    let Some(data) = test_data("gatk_na12878_homopolymer_errors") else {
         return;
     };
     let bam = need(&data, "gatk_na12878/NA12878.chrM_1-1150.bam");
@@ -1182,7 +1155,7 @@ fn gatk_na12878_recurrent_homopolymer_errors_are_not_called() {
 /// allele differs from rCRS are exactly mutserve's consensus differences.
 #[test]
 fn mutserve_1000g_major_alleles_equal_consensus() {
-    let Some(data) = data_dir("mutserve_1000g") else {
+    let Some(data) = test_data("mutserve_1000g") else {
         return;
     };
     let dir = need(&data, "mutserve_1000g");

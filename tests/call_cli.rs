@@ -4,33 +4,16 @@
 //! naming the line).
 //!
 //! Runs on `sim_clones/` of `$MITOSIEVE_TEST_DATA` (`../shared/data`); the BAMs are
-//! counted once and the counts files reused. Prints a SKIP line when the variable is not
-//! set.
+//! counted once and the counts files reused. Prints a SKIP line when the variable does
+//! not name a directory (and fails in CI, `CI=true`).
 #![cfg(feature = "cli")]
 
+mod common;
+
+use common::test_data;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-/// Print a line the test harness does not capture, so a SKIP is always visible.
-fn skip(msg: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "{msg}");
-}
-
-fn data_dir(test: &str) -> Option<PathBuf> {
-    let Some(v) = std::env::var_os("MITOSIEVE_TEST_DATA") else {
-        skip(&format!("SKIP: MITOSIEVE_TEST_DATA not set ({test})"));
-        return None;
-    };
-    let p = PathBuf::from(v);
-    assert!(
-        p.is_dir(),
-        "MITOSIEVE_TEST_DATA is set to {} but that is not a directory",
-        p.display()
-    );
-    Some(p)
-}
 
 fn sim_clone_bams(data: &Path) -> Vec<PathBuf> {
     let dir = data.join("sim_clones");
@@ -122,7 +105,7 @@ fn assert_same_calls(a: &Path, b: &Path, what: &str) {
 /// and `--threads 2` agree.
 #[test]
 fn counts_files_bams_settings_and_threads() {
-    let Some(data) = data_dir("call from counts files") else {
+    let Some(data) = test_data("call from counts files") else {
         return;
     };
     let bams = sim_clone_bams(&data);
@@ -202,7 +185,7 @@ fn counts_files_bams_settings_and_threads() {
 /// refused naming the file and line.
 #[test]
 fn custom_targets_replace_the_catalogue() {
-    let Some(data) = data_dir("call --targets") else {
+    let Some(data) = test_data("call --targets") else {
         return;
     };
     let bams = sim_clone_bams(&data);

@@ -4,64 +4,25 @@
 //! returns the values of `calls.tsv`, and the tabix index answers region queries.
 //!
 //! Needs `$MITOSIEVE_TEST_DATA` (`../shared/data`) and `bcftools` + `tabix` on the PATH
-//! (Debian/Ubuntu packages `bcftools` and `tabix`); prints a SKIP line otherwise.
+//! (Debian/Ubuntu packages `bcftools` and `tabix`); prints a SKIP line otherwise (and
+//! fails in CI, `CI=true`).
 #![cfg(feature = "cli")]
 
+mod common;
+
+use common::{have_tool, need, test_data};
 use std::collections::HashMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-/// Print a line the test harness does not capture, so a SKIP is always visible.
-fn skip(msg: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "{msg}");
-}
-
-fn data_dir(test: &str) -> Option<PathBuf> {
-    let Some(v) = std::env::var_os("MITOSIEVE_TEST_DATA") else {
-        skip(&format!("SKIP: MITOSIEVE_TEST_DATA not set ({test})"));
-        return None;
-    };
-    let p = PathBuf::from(v);
-    assert!(
-        p.is_dir(),
-        "MITOSIEVE_TEST_DATA is set to {} but that is not a directory",
-        p.display()
-    );
-    Some(p)
-}
-
-fn need(data: &Path, rel: &str) -> PathBuf {
-    let p = data.join(rel);
-    assert!(
-        p.exists(),
-        "MITOSIEVE_TEST_DATA is set but {} is missing",
-        p.display()
-    );
-    p
-}
-
-/// Whether a tool runs; prints a SKIP line naming the apt package when it does not.
-fn have(tool: &str, test: &str) -> bool {
-    let ok = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
-        skip(&format!(
-            "SKIP: {tool} not found on PATH (apt-get install bcftools tabix) ({test})"
-        ));
-    }
-    ok
-}
+use std::process::{Command, Output};
 
 /// Test data and tools, or `None` after a SKIP line.
 fn setup(test: &str) -> Option<PathBuf> {
-    let data = data_dir(test)?;
-    (have("bcftools", test) && have("tabix", test)).then_some(data)
+    let data = test_data(test)?;
+    let tools = ["bcftools", "tabix"]
+        .iter()
+        .all(|t| have_tool(test, t, "apt-get install bcftools tabix"));
+    tools.then_some(data)
 }
 
 fn bams(dir: &Path) -> Vec<PathBuf> {

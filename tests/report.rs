@@ -31,11 +31,13 @@
 //! with an `<img src="http://…">` and no CSP must be flagged, or the test fails
 //! (rather than passing because the net-log format changed).
 
+mod common;
+
+use common::note;
 use mitosieve::call::read_report;
 use mitosieve::report::{html_escape, render_html, selection_mqc_tsv};
 use mitosieve::select::{read_selection, Selection};
 use serde_json::Value;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -53,10 +55,6 @@ const PLOTS: &[&str] = &[
 /// A clone name that runs script if anything forgets to escape it.
 const HOSTILE: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(2)>";
 
-fn note(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "{msg}");
-}
-
 fn bams_in(dir: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
@@ -70,14 +68,15 @@ fn bams_in(dir: &Path) -> Vec<PathBuf> {
 /// The clone BAMs: `sim_clones` when `$MITOSIEVE_TEST_DATA` is set, else the bundled
 /// plate; `None` when neither exists.
 fn plate() -> Option<(String, Vec<PathBuf>)> {
-    if let Some(d) = std::env::var_os("MITOSIEVE_TEST_DATA") {
-        let dir = PathBuf::from(d).join("sim_clones");
-        assert!(
-            dir.is_dir(),
-            "MITOSIEVE_TEST_DATA is set but {} is missing",
-            dir.display()
-        );
-        return Some(("sim_clones".into(), bams_in(&dir)));
+    // The public plate where the data directory is there; the bundled one otherwise
+    // (the report tests need no external data).
+    if let Some(d) = std::env::var_os("MITOSIEVE_TEST_DATA").map(PathBuf::from) {
+        if d.is_dir() {
+            return Some((
+                "sim_clones".into(),
+                bams_in(&common::need(&d, "sim_clones")),
+            ));
+        }
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("test-data/plate");
     if dir.is_dir() {
@@ -139,9 +138,10 @@ fn run_dir(test: &str) -> Option<&'static Path> {
         Some(out)
     });
     if dir.is_none() {
-        note(&format!(
-            "SKIP {test}: no clone data (set MITOSIEVE_TEST_DATA, or generate test-data/plate)"
-        ));
+        common::skip(
+            test,
+            "no clone data (set MITOSIEVE_TEST_DATA, or generate test-data/plate)",
+        );
     }
     dir.as_deref()
 }
@@ -340,10 +340,13 @@ fn chromium(test: &str) -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
-        note(&format!(
-            "SKIP {test}: {} not found (apt-get install chromium, or set MITOSIEVE_CHROMIUM)",
-            p.display()
-        ));
+        common::skip(
+            test,
+            &format!(
+                "{} not found (apt-get install chromium, or set MITOSIEVE_CHROMIUM)",
+                p.display()
+            ),
+        );
         None
     }
 }
@@ -575,16 +578,7 @@ fn report_renders_in_headless_chromium_without_network() {
 fn multiqc_finds_the_mitosieve_section() {
     let test = "multiqc_finds_the_mitosieve_section";
     let Some(dir) = run_dir(test) else { return };
-    let have = Command::new("multiqc")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !have {
-        note(&format!(
-            "SKIP {test}: multiqc not on PATH (pip install multiqc)"
-        ));
+    if !common::have_tool(test, "multiqc", "pip install multiqc") {
         return;
     }
     let t = Instant::now();

@@ -323,14 +323,17 @@ impl Tmpfs {
         match o {
             Ok(o) if o.status.success() => Some(Tmpfs(at)),
             Ok(o) => {
-                note(&format!(
-                    "SKIP {test}: cannot mount a tmpfs (needs root): {}",
-                    String::from_utf8_lossy(&o.stderr).trim()
-                ));
+                skip(
+                    test,
+                    &format!(
+                        "cannot mount a tmpfs (needs root): {}",
+                        String::from_utf8_lossy(&o.stderr).trim()
+                    ),
+                );
                 None
             }
             Err(e) => {
-                note(&format!("SKIP {test}: cannot run mount: {e}"));
+                skip(test, &format!("cannot run mount: {e}"));
                 None
             }
         }
@@ -644,7 +647,10 @@ fn hostile_clone_names_in_counts_files_are_refused() {
 /// `None` where that program is missing.
 fn time_v(args: &[&OsStr]) -> Option<(u64, Output)> {
     if !Path::new("/usr/bin/time").exists() {
-        note("SKIP (memory part): /usr/bin/time not found (apt-get install time)");
+        skip(
+            "memory part",
+            "/usr/bin/time not found (apt-get install time)",
+        );
         return None;
     }
     let o = Command::new("/usr/bin/time")

@@ -10,7 +10,9 @@
 //! `$MITOSIEVE_TEST_DATA`; prints a SKIP line and passes without them.
 #![cfg(feature = "cli")]
 
-use std::io::{Read as _, Write as _};
+mod common;
+
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -19,19 +21,13 @@ fn root() -> PathBuf {
 }
 
 /// A line the harness does not capture, so a SKIP is always visible.
-fn note(msg: &str) {
-    let _ = writeln!(std::io::stderr(), "{msg}");
-}
 
 /// The snakemake executable: `$SNAKEMAKE`, else `snakemake` found on PATH.
 fn snakemake() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("SNAKEMAKE") {
         return Some(PathBuf::from(p));
     }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join("snakemake"))
-        .find(|p| p.is_file())
+    common::on_path("snakemake")
 }
 
 fn read(p: &Path) -> Vec<u8> {
@@ -111,12 +107,12 @@ fn yaml(p: &Path) -> String {
 
 #[test]
 fn snakemake_workflow_equals_mitosieve_run() {
+    let test = "snakemake_workflow_equals_mitosieve_run";
     let Some(smk) = snakemake() else {
-        note("SKIP snakemake_workflow_equals_mitosieve_run: snakemake not on PATH (pip install snakemake)");
+        common::skip(test, "snakemake not on PATH (pip install snakemake)");
         return;
     };
-    let Some(data) = std::env::var_os("MITOSIEVE_TEST_DATA").map(PathBuf::from) else {
-        note("SKIP snakemake_workflow_equals_mitosieve_run: MITOSIEVE_TEST_DATA not set");
+    let Some(data) = common::test_data(test) else {
         return;
     };
     let sim = data.join("sim_clones");

@@ -29,66 +29,102 @@ pub fn note(msg: &str) {
     let _ = writeln!(std::io::stderr(), "{msg}");
 }
 
-/// The real test data directory from `$MITOSIEVE_TEST_DATA` (`../shared/data` in CI).
-///
-/// `None` when the variable is not set (the caller prints a SKIP line and returns);
-/// panics when it is set but does not name a directory, so a misconfigured CI fails
-/// instead of silently skipping.
-pub fn test_data() -> Option<PathBuf> {
-    let v = std::env::var_os("MITOSIEVE_TEST_DATA")?;
-    let p = PathBuf::from(v);
+/// Whether the tests run in CI (`CI=true`, as `.ci/run` sets it): there a test never
+/// skips, so a green CI means every test ran.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// Skip (part of) `test` because of `why`: a SKIP line that the harness does not
+/// capture, and the caller returns. In CI the test fails instead.
+pub fn skip(test: &str, why: &str) {
     assert!(
-        p.is_dir(),
-        "MITOSIEVE_TEST_DATA is set to {} but that is not a directory",
-        p.display()
+        !in_ci(),
+        "{test}: {why}; in CI (CI=true) no test may skip: install what is missing (see .ci/run) or set MITOSIEVE_TEST_DATA"
     );
+    note(&format!("SKIP {test}: {why}"));
+}
+
+/// The public test data directory from `$MITOSIEVE_TEST_DATA` (`../shared/data` in CI).
+///
+/// `None` (after a SKIP line naming `test`) when the variable is not set or does not
+/// name a directory, as on a fresh clone with nothing beside it; in CI both fail.
+pub fn test_data(test: &str) -> Option<PathBuf> {
+    let Some(v) = std::env::var_os("MITOSIEVE_TEST_DATA") else {
+        skip(
+            test,
+            "MITOSIEVE_TEST_DATA not set (the public-data tests need ../shared/data)",
+        );
+        return None;
+    };
+    let p = PathBuf::from(v);
+    if !p.is_dir() {
+        skip(
+            test,
+            &format!(
+                "MITOSIEVE_TEST_DATA is set to {} but that is not a directory",
+                p.display()
+            ),
+        );
+        return None;
+    }
     Some(p)
 }
 
+/// A path under the data directory that must exist (the directory is there, so a
+/// missing file is a failure, not a skip).
+pub fn need(data: &Path, rel: &str) -> PathBuf {
+    let p = data.join(rel);
+    assert!(
+        p.exists(),
+        "MITOSIEVE_TEST_DATA is set but {} is missing",
+        p.display()
+    );
+    p
+}
+
 /// A file under the test data directory: `None` (after a SKIP line naming `test`) when
-/// `$MITOSIEVE_TEST_DATA` is not set; panics when the variable is set but the file is
-/// missing.
+/// the data directory is not there; panics when it is but the file is missing.
 pub fn data_file(test: &str, rel: &str) -> Option<PathBuf> {
     data_files(test, &[rel]).map(|mut v| v.remove(0))
 }
 
-/// Several files under the test data directory (one SKIP line when it is not set).
+/// Several files under the test data directory (one SKIP line when it is not there).
 pub fn data_files(test: &str, rels: &[&str]) -> Option<Vec<PathBuf>> {
-    let Some(dir) = test_data() else {
-        note(&format!(
-            "SKIP {test}: MITOSIEVE_TEST_DATA not set; ../shared/data tests skipped"
-        ));
-        return None;
-    };
-    Some(
-        rels.iter()
-            .map(|rel| {
-                let p = dir.join(rel);
-                assert!(
-                    p.exists(),
-                    "MITOSIEVE_TEST_DATA is set but {} is missing",
-                    p.display()
-                );
-                p
-            })
-            .collect(),
-    )
+    let dir = test_data(test)?;
+    Some(rels.iter().map(|rel| need(&dir, rel)).collect())
 }
 
-/// Whether `samtools` can be run; prints a SKIP line naming `test` when it cannot.
-pub fn have_samtools(test: &str) -> bool {
-    let ok = Command::new("samtools")
+/// An executable named `name` on `PATH`.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Whether `tool --version` runs; otherwise a SKIP line for `test` naming how to
+/// install it (`install`), and `false` (in CI: a failure).
+pub fn have_tool(test: &str, tool: &str, install: &str) -> bool {
+    let ok = Command::new(tool)
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        note(&format!(
-            "SKIP {test} (samtools part): samtools not found on PATH (apt-get install samtools)"
-        ));
+        skip(test, &format!("{tool} not found on PATH ({install})"));
     }
     ok
+}
+
+/// Whether `samtools` can be run; prints a SKIP line naming `test` when it cannot.
+pub fn have_samtools(test: &str) -> bool {
+    have_tool(
+        &format!("{test} (samtools part)"),
+        "samtools",
+        "apt-get install samtools",
+    )
 }
 
 /// Turn fixture text into SAM: blank lines and `//` comments (to the end of the line)
