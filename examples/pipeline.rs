@@ -9,8 +9,9 @@
 //! Prints one verdict per clone on stdout (clone, verdict, rank, worst target and its
 //! upper bound, first reason) and writes the outputs of `mitosieve run` (calls.vcf.gz,
 //! calls.tsv, targets.tsv, deletions.tsv, calls.json, selection.tsv, selection.json,
-//! policy.resolved.toml, report.html, MultiQC files) into `--outdir` (default: a
-//! `mitosieve-pipeline` folder in the system's temporary directory).
+//! policy.resolved.toml, report.html, MultiQC files) into `--outdir` (default: a new
+//! `mitosieve-pipeline-XXXXXX` folder in the system's temporary directory, named on
+//! stderr).
 
 use mitosieve::call::{self, CallConfig, CallReport};
 use mitosieve::count::{self, CountConfig, Counts};
@@ -26,12 +27,14 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut bams = Vec::new();
-    let mut outdir = std::env::temp_dir().join("mitosieve-pipeline");
+    let mut outdir = None;
     let mut policy = None;
     let mut args = std::env::args_os().skip(1);
     while let Some(a) = args.next() {
         match a.to_str() {
-            Some("-o" | "--outdir") => outdir = args.next().ok_or("--outdir needs a DIR")?.into(),
+            Some("-o" | "--outdir") => {
+                outdir = Some(PathBuf::from(args.next().ok_or("--outdir needs a DIR")?))
+            }
             Some("--policy") => policy = Some(args.next().ok_or("--policy needs a FILE")?.into()),
             Some("-h" | "--help") => {
                 return Err(
@@ -52,6 +55,16 @@ fn parse_args() -> Result<Args, String> {
         found.sort();
         bams = found;
     }
+    // Default: a new folder of its own under the system's temporary directory (kept, and
+    // named on stderr), never one shared with another run.
+    let outdir = match outdir {
+        Some(d) => d,
+        None => tempfile::Builder::new()
+            .prefix("mitosieve-pipeline-")
+            .tempdir()
+            .map_err(|e| format!("cannot create a temporary output folder: {e}"))?
+            .keep(),
+    };
     Ok(Args {
         bams,
         outdir,

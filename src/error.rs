@@ -146,6 +146,16 @@ pub enum Error {
         detail: String,
     },
 
+    /// The output directory holds another run's outputs, or another run is writing
+    /// there now.
+    #[error("{}: {detail}", path.display())]
+    OutputDir {
+        /// The output directory.
+        path: PathBuf,
+        /// What is in the way, and what to do.
+        detail: String,
+    },
+
     /// An option or configuration value is invalid.
     #[error("invalid setting: {0}")]
     Config(String),

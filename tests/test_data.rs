@@ -17,6 +17,8 @@ fn files(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        // The run's record of what it wrote (not part of the plate).
+        .filter(|n| n != mitosieve::output::MANIFEST_FILE)
         .collect()
 }
 

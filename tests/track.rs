@@ -102,15 +102,21 @@ fn passage_series_drift_stable_new_variant_and_the_drift_rule() {
         tmp.path(),
     );
     ok(&out, "simulate");
-    // The sheet lives beside the BAMs; its paths are relative to it.
+    // The shipped sheet, beside the BAMs (its paths are relative to it).
     let sheet = sim.join("sheet.tsv");
-    write_sheet(&sheet, |_, _, f| format!("{f}.bam"));
+    std::fs::copy(root().join("test-data/passages.sheet.tsv"), &sheet).unwrap();
 
     // 1. Default policy (maximum 5%, drift allowance 2 points).
     let out = mitosieve(&["track", "passages/sheet.tsv", "-o", "t1"], tmp.path());
     ok(&out, "track");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("DRIFT_UP"), "{stderr}");
+    // Results (trajectories, verdicts) on stdout, messages on stderr.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("DRIFT_UP"), "{stdout}");
+    assert!(
+        stdout.contains("clone  ") && stdout.contains("verdict"),
+        "{stdout}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("DRIFT_UP"));
     let t1 = tmp.path().join("t1");
     for f in [
         "track.tsv",

@@ -20,8 +20,6 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A line the harness does not capture, so a SKIP is always visible.
-
 /// The snakemake executable: `$SNAKEMAKE`, else `snakemake` found on PATH.
 fn snakemake() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("SNAKEMAKE") {

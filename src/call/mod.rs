@@ -763,8 +763,9 @@ pub fn percent(f: f64) -> String {
     }
 }
 
-fn thousands(n: u32) -> String {
-    let s = n.to_string();
+/// A count with thousands separators (`19,505,150`), as every sentence shows counts.
+pub fn thousands(n: impl Into<u64>) -> String {
+    let s = n.into().to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {
         if i > 0 && (s.len() - i) % 3 == 0 {

@@ -1,12 +1,14 @@
 //! `mitosieve call`.
 
-use super::common::{command_line, count_config, FilterOpts, InputOpts, RunOpts, UsageError};
+use super::common::{
+    command_line, count_config, open_outdir, FilterOpts, InputOpts, RunOpts, UsageError,
+};
 use super::progress::Bars;
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use mitosieve::call::{self, CallConfig, CallReport, Catalogue};
 use mitosieve::count::{self, file::CountsHeader, CountSettings, Counts};
-use mitosieve::output::{all_or_none, prepare_output_dir};
+use mitosieve::output::{all_or_none, prepare_output_dir, Product};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -293,6 +295,13 @@ pub fn call_and_write(
         .iter()
         .map(|l| (l.name.as_str(), &l.counts))
         .collect();
+    if samples.len() < config.min_background_clones {
+        bars.warn(&format!(
+            "{} clone(s): fewer than {} clones, so no sibling clone contributes to the technical background (error floor, base qualities, sequence context and site noise only), and without --donor select's identity check has no independent donor profile",
+            samples.len(),
+            config.min_background_clones
+        ));
+    }
     let set = call::call_with(&samples, &config, &catalogue)?;
     let contig = loaded
         .first()
@@ -326,7 +335,17 @@ pub fn run(args: Args) -> Result<()> {
     }
     // A bad targets file fails in a second, not after counting.
     args.calling.catalogue()?;
-    prepare_output_dir(&args.outdir)?;
+    let mut products = vec![Product::Calls];
+    if args.inputs.iter().any(|p| !is_counts_file(p)) {
+        products.push(Product::CountsSubdir);
+    }
+    let out = open_outdir(
+        &args.outdir,
+        "call",
+        &products,
+        args.run.overwrite,
+        &args.inputs,
+    )?;
     let bars = Bars::new(args.inputs.len(), args.run.quiet);
     let counts_dir = args.outdir.join("counts");
     let loaded = load_clones(
@@ -353,5 +372,6 @@ pub fn run(args: Args) -> Result<()> {
         n_het,
         args.outdir.display()
     ));
+    out.finish()?;
     Ok(())
 }

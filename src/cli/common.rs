@@ -17,9 +17,34 @@ pub struct RunOpts {
     /// Worker threads (0: one per core).
     #[arg(short = 't', long, default_value_t = 0, value_name = "N")]
     pub threads: usize,
-    /// No progress bars or warnings; errors only.
+    /// No progress bars, messages or warnings; errors (and requested results, such as
+    /// the verdict table on stdout) only.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+    /// Replace the outputs an earlier run left in the output directory (removing exactly
+    /// that run's files first); without it such a rerun is refused.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// Take the output directory for this command (see `mitosieve::output::OutputDir`):
+/// lock it, refuse (or with `--overwrite` remove) an earlier run's outputs of the same
+/// kinds, and record this run's files when it ends. The inputs are never removed.
+pub fn open_outdir(
+    dir: &std::path::Path,
+    command: &str,
+    products: &[mitosieve::output::Product],
+    overwrite: bool,
+    inputs: &[PathBuf],
+) -> mitosieve::Result<mitosieve::output::OutputDir> {
+    mitosieve::output::OutputDir::open_keeping(
+        dir,
+        command,
+        &command_line(),
+        products,
+        overwrite,
+        inputs,
+    )
 }
 
 /// How inputs are read.

@@ -1,10 +1,10 @@
 //! `mitosieve count`.
 
-use super::common::{command_line, count_config, FilterOpts, InputOpts, RunOpts};
+use super::common::{command_line, count_config, open_outdir, FilterOpts, InputOpts, RunOpts};
 use super::progress::Bars;
 use anyhow::{Context, Result};
 use mitosieve::count::{self, counts_path, file::CountsHeader, summary_path, RunInfo};
-use mitosieve::output::{all_or_none, prepare_output_dir, write_atomic};
+use mitosieve::output::{all_or_none, write_atomic, Product};
 use std::path::PathBuf;
 
 /// Count strand-resolved alleles at every mtDNA position, one counts file per clone.
@@ -36,7 +36,13 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<()> {
     let config = count_config(&args.input, &args.filters, &args.run)?;
-    prepare_output_dir(&args.outdir)?;
+    let out = open_outdir(
+        &args.outdir,
+        "count",
+        &[Product::Counts],
+        args.run.overwrite,
+        &args.inputs,
+    )?;
     let bars = Bars::new(args.inputs.len(), args.run.quiet);
     let run_info = RunInfo {
         command_line: command_line(),
@@ -79,5 +85,6 @@ pub fn run(args: Args) -> Result<()> {
         args.inputs.len(),
         outdir.display()
     ));
+    out.finish()?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `mitosieve plan`.
 
 use anyhow::{Context, Result};
-use mitosieve::output::{prepare_output_dir, write_atomic};
+use mitosieve::output::{write_atomic, OutputDir, Product};
 use mitosieve::plan::{curve_svg, plan, table, PlanConfig};
 use mitosieve::select::{read_selection, Verdict};
 use std::io::Write;
@@ -42,6 +42,9 @@ pub struct Args {
     /// Write plan.tsv, plan.json and plan.svg here.
     #[arg(short = 'o', long, value_name = "DIR")]
     pub outdir: Option<PathBuf>,
+    /// Replace the plan an earlier run left in the output directory.
+    #[arg(long, requires = "outdir")]
+    pub overwrite: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -117,10 +120,17 @@ pub fn run(args: Args) -> Result<()> {
     }
     std::io::stdout().write_all(text.as_bytes())?;
     if let Some(dir) = &args.outdir {
-        prepare_output_dir(dir)?;
+        let out = OutputDir::open(
+            dir,
+            "plan",
+            &super::common::command_line(),
+            &[Product::Plan],
+            args.overwrite,
+        )?;
         write_atomic(&dir.join("plan.tsv"), text.as_bytes())?;
         write_atomic(&dir.join("plan.json"), &serde_json::to_vec_pretty(&p)?)?;
         write_atomic(&dir.join("plan.svg"), curve_svg(&p).as_bytes())?;
+        out.finish()?;
     }
     Ok(())
 }

@@ -53,6 +53,13 @@ pub fn run(args: Args) -> Result<()> {
         spec.seed = seed;
     }
     let start = Instant::now();
+    let out = super::common::open_outdir(
+        &args.outdir,
+        "simulate",
+        &[mitosieve::output::Product::Simulation],
+        args.run.overwrite,
+        std::slice::from_ref(&args.spec),
+    )?;
     let report = sim::simulate(&spec, &args.outdir, args.run.threads)
         .with_context(|| format!("simulating {} failed", args.spec.display()))?;
     if !args.run.quiet {
@@ -73,5 +80,6 @@ pub fn run(args: Args) -> Result<()> {
             report.truth.display()
         );
     }
+    out.finish()?;
     Ok(())
 }

@@ -3,12 +3,12 @@
 use super::call::{is_counts_file, load_clones, CallOpts, Loaded};
 use super::common::{command_line, FilterOpts, InputOpts, RunOpts, UsageError};
 use super::progress::Bars;
-use super::select::{verdict_lines, PolicyOpts};
+use super::select::{print_verdicts, PolicyOpts, VerdictOpts};
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
 use mitosieve::call::{self, CallReport};
 use mitosieve::count::{self, file::CountsHeader};
-use mitosieve::output::{all_or_none, prepare_output_dir};
+use mitosieve::output::{all_or_none, prepare_output_dir, Product};
 use mitosieve::select::{self, select_with_track};
 use mitosieve::track::{self, read_sheet, PassageSample, TrackConfig};
 use std::path::PathBuf;
@@ -54,6 +54,8 @@ pub struct Args {
     pub tracking: TrackOpts,
     #[command(flatten)]
     pub policy: PolicyOpts,
+    #[command(flatten)]
+    pub verdicts: VerdictOpts,
     #[command(flatten)]
     pub calling: CallOpts,
     #[command(flatten)]
@@ -101,8 +103,9 @@ pub fn run(args: Args) -> Result<()> {
         .into());
     }
     // Policy, targets and sheet first: a typo should fail in a second, not after counting.
-    let (policy, donor) = args.policy.load()?;
     let catalogue = args.calling.catalogue()?;
+    let known: Vec<String> = catalogue.targets.iter().map(|t| t.name()).collect();
+    let (policy, donor) = args.policy.load_checked(&known)?;
     let rows = read_sheet(&args.sheet)?;
     if args.input.split_by.is_some() {
         return Err(UsageError(
@@ -110,7 +113,19 @@ pub fn run(args: Args) -> Result<()> {
         )
         .into());
     }
-    prepare_output_dir(&args.outdir)?;
+    let sheet_inputs: Vec<PathBuf> = rows.iter().map(|r| r.path.clone()).collect();
+    let out = super::common::open_outdir(
+        &args.outdir,
+        "track",
+        &[
+            Product::CountsSubdir,
+            Product::Calls,
+            Product::Selection,
+            Product::Track,
+        ],
+        args.run.overwrite,
+        &sheet_inputs,
+    )?;
     let counts_dir = args.outdir.join("counts");
     let bars = Bars::new(rows.len(), args.run.quiet);
     let mut loaded: Vec<Loaded> = Vec::with_capacity(rows.len());
@@ -231,32 +246,36 @@ pub fn run(args: Args) -> Result<()> {
         mitosieve::report::write_outputs_with_track(&args.outdir, &sel, &last, &tracked.set)?;
         Ok(())
     })?;
-    if !args.run.quiet {
-        let mut lines = String::new();
-        for c in &tracked.set.clones {
-            for t in &c.trajectories {
-                let flags: Vec<&str> = t.flags.iter().map(|f| f.as_str()).collect();
-                lines.push_str(&format!(
-                    "  {:<16} {:<40} {}{}\n",
-                    c.clone,
-                    track::describe(t),
-                    flags.join(","),
-                    if t.exceeds_drift_limit {
-                        " (drift rule)"
-                    } else {
-                        ""
-                    }
-                ));
-            }
+    out.finish()?;
+    bars.message(&format!(
+        "mitosieve: tracked {} clone(s) over {} sample(s); report: {}",
+        tracked.set.clones.len(),
+        rows.len(),
+        args.outdir.join("report.html").display(),
+    ));
+    // Results on stdout: the trajectories, then the verdicts at the last passage.
+    let mut lines = String::from("clone\ttrajectory\tflags\n");
+    for c in &tracked.set.clones {
+        for t in &c.trajectories {
+            let flags: Vec<&str> = t.flags.iter().map(|f| f.as_str()).collect();
+            lines.push_str(&format!(
+                "{}\t{}\t{}{}\n",
+                c.clone,
+                track::describe(t),
+                flags.join(","),
+                if t.exceeds_drift_limit {
+                    " (drift rule)"
+                } else {
+                    ""
+                }
+            ));
         }
-        bars.message(&format!(
-            "mitosieve: tracked {} clone(s) over {} sample(s); report: {}\n{}mitosieve: verdicts at the last passage:\n{}",
-            tracked.set.clones.len(),
-            rows.len(),
-            args.outdir.join("report.html").display(),
-            lines,
-            verdict_lines(&sel).trim_end()
-        ));
     }
-    Ok(())
+    {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(lines.as_bytes())?;
+        stdout.write_all(b"\n")?;
+    }
+    print_verdicts(&sel, args.verdicts.table)
 }

@@ -238,6 +238,7 @@ fn is_note(reason: &str) -> bool {
         "all ",
         "coverage:",
         "identity: homoplasmies match",
+        "identity: not checked",
         "deletions:",
         "warning:",
     ];

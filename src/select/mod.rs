@@ -34,7 +34,7 @@ pub use policy::{
     TargetPolicy, TargetSet,
 };
 
-use crate::call::{percent, CallReport, Genotype, TargetStatus, VariantKind};
+use crate::call::{percent, thousands, CallReport, Genotype, TargetStatus, VariantKind};
 use crate::error::{Error, Result};
 use crate::model::depth_to_bound_below;
 use serde::{Deserialize, Serialize};
@@ -210,6 +210,21 @@ fn is_identity_marker(v: &crate::call::Variant) -> bool {
     v.kind == VariantKind::Snv && v.artefact_site.is_none()
 }
 
+/// The variant is (nearly) homoplasmic in the clone: `1/1`, or `0/1` at or above the
+/// homoplasmy fraction (a credible minor reference allele beside it, which makes the
+/// call `0/1` as mutserve reports it, does not change whose mtDNA this is).
+fn is_homoplasmic(c: &crate::call::SampleCall, homoplasmy_af: f64) -> bool {
+    c.genotype == Genotype::Hom || (c.genotype == Genotype::Het && c.af >= homoplasmy_af)
+}
+
+/// Depths beyond this many usable reads are not offered as a way to settle a verdict:
+/// the load sits (practically) on the maximum.
+pub const PRACTICAL_DEPTH: u64 = 1_000_000;
+
+fn practical(d: Option<u64>) -> Option<u64> {
+    d.filter(|&d| d <= PRACTICAL_DEPTH)
+}
+
 /// Decide every clone of a call report under a policy. `donor` overrides the
 /// majority-derived donor profile.
 ///
@@ -243,11 +258,18 @@ pub fn select(
     donor: Option<Vec<String>>,
 ) -> Result<Selection> {
     let set = &report.calls;
+    let mut known: Vec<&str> = set.targets.iter().map(|t| t.target.as_str()).collect();
+    known.sort_unstable();
+    known.dedup();
+    policy.check_targets(&known, Path::new("policy"), None)?;
     let n = set.samples.len();
     let conf = set.config.confidence;
     let conf_txt = format!("{:.0}%", conf * 100.0);
     // Donor profile.
     let min_depth = set.config.min_depth;
+    // With one clone and no given profile the "donor profile" would be the clone's own
+    // homoplasmies: the check could not fail, so it is not made.
+    let own_profile_only = donor.is_none() && n == 1;
     let (profile, donor_source): (BTreeSet<String>, String) = match donor {
         Some(list) => (list.into_iter().collect(), "given with --donor".into()),
         None => {
@@ -261,7 +283,9 @@ pub fn select(
                     let homs = v
                         .calls
                         .iter()
-                        .filter(|c| c.depth >= min_depth && c.genotype == Genotype::Hom)
+                        .filter(|c| {
+                            c.depth >= min_depth && is_homoplasmic(c, set.config.homoplasmy_af)
+                        })
                         .count();
                     covered > 0 && homs * 2 > covered
                 })
@@ -304,7 +328,7 @@ pub fn select(
                 let f = t.af;
                 (
                     Verdict::Inconclusive,
-                    depth_to_bound_below(f.min(max * 0.999), max, conf),
+                    practical(depth_to_bound_below(f.min(max * 0.999), max, conf)),
                 )
             };
             // The call status, said where it is not "detected".
@@ -330,10 +354,10 @@ pub fn select(
                     percent(t.af),
                     percent(t.upper_bound),
                     percent(max),
-                    t.depth,
+                    thousands(t.depth),
                     match depth_needed {
-                        Some(d) => format!("; about {d} usable reads would settle it"),
-                        None => String::new(),
+                        Some(d) => format!("; about {} usable reads would settle it", thousands(d)),
+                        None => "; the load is at the maximum: no practical depth settles it".to_string(),
                     }
                 )),
                 Verdict::Pass => {}
@@ -385,7 +409,7 @@ pub fn select(
                 let f = if d.called { d.af } else { 0.0 };
                 (
                     Verdict::Inconclusive,
-                    depth_to_bound_below(f.min(dmax * 0.999), dmax, conf),
+                    practical(depth_to_bound_below(f.min(dmax * 0.999), dmax, conf)),
                 )
             };
             match verdict {
@@ -395,18 +419,19 @@ pub fn select(
                     percent(d.af),
                     percent(d.af_ci.lo),
                     percent(d.af_ci.hi),
-                    d.junction_reads,
+                    thousands(d.junction_reads),
                     percent(dmax)
                 )),
                 Verdict::Inconclusive => inconclusive.push(format!(
-                    "deletion {} at {} with upper bound {} straddles the maximum {} ({n} reads across its breakpoints){}",
+                    "deletion {} at {} with upper bound {} straddles the maximum {} ({} reads across its breakpoints){}",
                     d.name,
                     percent(d.af),
                     percent(d.upper_bound),
                     percent(dmax),
+                    thousands(n),
                     match depth_needed {
-                        Some(x) => format!("; about {x} reads across the breakpoints would settle it"),
-                        None => String::new(),
+                        Some(x) => format!("; about {} reads across the breakpoints would settle it", thousands(x)),
+                        None => "; the load is at the maximum: no practical depth settles it".to_string(),
                     }
                 )),
                 Verdict::Pass => {}
@@ -472,14 +497,18 @@ pub fn select(
 
         // Identity.
         let mut differences = Vec::new();
-        if policy.identity.check {
+        if policy.identity.check && own_profile_only {
+            notes.push(
+                "identity: not checked: with one clone the donor profile would be the clone's own homoplasmies; give the donor's profile with --donor".into(),
+            );
+        } else if policy.identity.check {
             for v in set.variants.iter().filter(|v| is_identity_marker(v)) {
                 let c = &v.calls[i];
                 if c.depth < min_depth {
                     continue; // too few reads to tell
                 }
                 let in_profile = profile.contains(&v.name);
-                if c.genotype == Genotype::Hom && !in_profile {
+                if is_homoplasmic(c, set.config.homoplasmy_af) && !in_profile {
                     differences.push(format!("+{}", v.name));
                 }
                 let absent =

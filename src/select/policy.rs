@@ -282,6 +282,56 @@ impl Policy {
             .unwrap_or(self.targets.max_load)
     }
 
+    /// Every target name the policy mentions (`targets.include` and
+    /// `targets.max_load_for`).
+    pub fn named_targets(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = match &self.targets.include {
+            TargetSet::All(_) => Vec::new(),
+            TargetSet::List(l) => l.iter().map(String::as_str).collect(),
+        };
+        v.extend(self.targets.max_load_for.keys().map(String::as_str));
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Refuse a policy that names a target the catalogue (`known` names) does not hold,
+    /// naming the closest entry: a typo would otherwise screen nothing.
+    ///
+    /// ```
+    /// use mitosieve::select::Policy;
+    /// let p = Policy::parse("p.toml".as_ref(), "[targets]\ninclude = [\"3243A>G\"]\n")?;
+    /// let e = p.check_targets(&["m.3243A>G", "m.8344A>G"], "p.toml".as_ref(), None).unwrap_err();
+    /// assert!(e.to_string().contains("did you mean m.3243A>G?"), "{e}");
+    /// # Ok::<(), mitosieve::Error>(())
+    /// ```
+    ///
+    /// `text`, the policy file's text when there is one, gives the line of the name.
+    pub fn check_targets(&self, known: &[&str], path: &Path, text: Option<&str>) -> Result<()> {
+        for name in self.named_targets() {
+            if known.contains(&name) {
+                continue;
+            }
+            let closest = known
+                .iter()
+                .min_by_key(|k| (edit_distance(name, k), **k))
+                .map_or_else(String::new, |k| format!("; did you mean {k}?"));
+            let quoted = format!("\"{name}\"");
+            let line = text
+                .and_then(|t| t.lines().position(|l| l.contains(&quoted)))
+                .map_or(0, |i| i + 1);
+            return Err(Error::parse(
+                path,
+                line,
+                format!(
+                    "target '{name}' is not in the catalogue ({} targets, names like m.3243A>G){closest}",
+                    known.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether a target is screened.
     pub fn includes(&self, target: &str) -> bool {
         let listed = match &self.targets.include {
@@ -295,6 +345,22 @@ impl Policy {
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_default()
     }
+}
+
+/// Levenshtein distance (for "did you mean").
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ process MITOSIEVE_CALL {
     tuple val(meta), path("targets.tsv")     , emit: targets
     tuple val(meta), path("deletions.tsv")   , emit: deletions
     tuple val(meta), path("calls.json")      , emit: json
+    tuple val(meta), path("mitosieve.manifest.json"), emit: manifest, optional: true
     path "versions.yml"                      , emit: versions
 
     when:

@@ -13,6 +13,7 @@ process MITOSIEVE_COUNT {
     tuple val(meta), path("*.counts.tsv.gz"), emit: counts
     tuple val(meta), path("*.summary.json") , emit: summary
     tuple val(meta), path("*.split.json")   , emit: split, optional: true
+    tuple val(meta), path("mitosieve.manifest.json"), emit: manifest, optional: true
     path "versions.yml"                     , emit: versions
 
     when:

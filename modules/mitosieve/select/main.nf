@@ -16,6 +16,7 @@ process MITOSIEVE_SELECT {
     tuple val(meta), path("policy.resolved.toml"), emit: policy
     tuple val(meta), path("report.html")         , emit: html
     tuple val(meta), path("*_mqc.{tsv,json}")    , emit: multiqc
+    tuple val(meta), path("mitosieve.manifest.json"), emit: manifest, optional: true
     path "versions.yml"                          , emit: versions
 
     when:

@@ -3,6 +3,10 @@
 //! never leaves a file that looks finished. Also a small BGZF (blocked gzip) writer whose
 //! errors, unlike a `Drop`-time close, are never lost.
 
+pub mod rundir;
+
+pub use rundir::{Manifest, OutputDir, Product, RunRecord, LOCK_FILE, MANIFEST_FILE};
+
 use crate::error::{Error, Result};
 use flate2::write::DeflateEncoder;
 use flate2::{Compression, Crc};
@@ -81,7 +85,9 @@ pub fn remove_temp_files() -> usize {
     reg.closed = true;
     let mut removed = 0;
     for p in reg.live.take().unwrap_or_default() {
-        if fs::remove_file(&p).is_ok() {
+        // An output folder's lock is released, not an unfinished file.
+        let lock = p.file_name().is_some_and(|n| n == rundir::LOCK_FILE);
+        if fs::remove_file(&p).is_ok() && !lock {
             removed += 1;
         }
     }
