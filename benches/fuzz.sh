@@ -47,7 +47,7 @@ FUZZ=(cargo "${TC[@]}" fuzz)
 seeds=$(mktemp -d)
 trap 'rm -rf "$seeds"' EXIT
 cargo build --release --quiet
-target/release/mitosieve count test-data/plate/clone01.bam -o "$seeds/counts" --quiet
+target/release/mitosieve count test-data/plate/clone01.bam -o "$seeds/counts" --quiet --overwrite
 for t in $TARGETS; do
     mkdir -p "fuzz/corpus/$t"
     cp tests/fuzz-cases/"$t"/* "fuzz/corpus/$t/" 2>/dev/null || true

@@ -50,7 +50,7 @@ if cmp -s "$spec.new" "$spec"; then rm "$spec.new"; else mv "$spec.new" "$spec";
 plate="$OUT/plate"
 if [ ! -f "$plate/c$(printf %03d "$CLONES").bam" ] || [ "$spec" -nt "$plate/truth.tsv" ]; then
     echo "load.sh: simulating $CLONES clones at ${DEPTH}x into $plate" >&2
-    "$MITOSIEVE" simulate --spec "$spec" -o "$plate" --threads "$THREADS" --quiet
+    "$MITOSIEVE" simulate --spec "$spec" -o "$plate" --threads "$THREADS" --quiet --overwrite
 fi
 mapfile -t BAMS < <(ls "$plate"/c*.bam | sort)
 du -sh "$plate" >&2
@@ -83,16 +83,16 @@ incomplete() {
 load="$OUT/load.md"
 printf '| command | inputs | threads | wall (s) | peak RSS (MB) |\n|---|---|---|---|---|\n' >"$load"
 rm -rf "$OUT/count"
-timed "$MITOSIEVE" count "${BAMS[@]}" -o "$OUT/count" --threads "$THREADS" --quiet
+timed "$MITOSIEVE" count "${BAMS[@]}" -o "$OUT/count" --threads "$THREADS" --quiet --overwrite
 [ "$RC" = 0 ] || { cat "$OUT/stderr.log" >&2; exit 1; }
 printf '| count | %d BAMs at %dx | %d | %s | %s |\n' "$CLONES" "$DEPTH" "$THREADS" "$WALL" "$RSS" >>"$load"
 good_counts=$(ls "$OUT"/count/*.counts.tsv.gz | wc -l)
 [ "$good_counts" = "$CLONES" ] || { echo "load.sh: $good_counts counts files, expected $CLONES" >&2; exit 1; }
 rm -rf "$OUT/run"
-timed "$MITOSIEVE" run "${BAMS[@]}" -o "$OUT/run" --threads "$THREADS" --quiet
+timed "$MITOSIEVE" run "${BAMS[@]}" -o "$OUT/run" --threads "$THREADS" --quiet --overwrite
 [ "$RC" = 0 ] || { cat "$OUT/stderr.log" >&2; exit 1; }
 printf '| run (count, call, select, report) | %d BAMs at %dx | %d | %s | %s |\n' "$CLONES" "$DEPTH" "$THREADS" "$WALL" "$RSS" >>"$load"
-timed "$MITOSIEVE" call "$OUT"/count/*.counts.tsv.gz -o "$OUT/call" --threads "$THREADS" --quiet
+timed "$MITOSIEVE" call "$OUT"/count/*.counts.tsv.gz -o "$OUT/call" --threads "$THREADS" --quiet --overwrite
 printf '| call (from counts files) | %d counts files | %d | %s | %s |\n' "$CLONES" "$THREADS" "$WALL" "$RSS" >>"$load"
 
 # Faults. Each replaces one input (the middle one) and runs `count`; the corrupted-block
@@ -134,7 +134,7 @@ run_fault() {
     rm -rf "$out"
     faults_injected=$((faults_injected + 1))
     tried=$((tried + ${#inputs[@]}))
-    timed "$MITOSIEVE" "$cmd" "${inputs[@]}" -o "$out" --threads "$THREADS" --quiet
+    timed "$MITOSIEVE" "$cmd" "${inputs[@]}" -o "$out" --threads "$THREADS" --quiet --overwrite
     report_fault "$name" "$cmd" "$out" "$faulty"
 }
 report_fault() {
@@ -172,7 +172,7 @@ rm -rf "$out"
 count_wall=$(awk -F'|' 'NR == 3 {gsub(/ /, "", $5); print $5}' "$load")
 half=$(python3 -c "print(max(0.5, float('$count_wall') / 2))")
 set +e
-"$MITOSIEVE" count "${BAMS[@]}" -o "$out" --threads "$THREADS" --quiet 2>"$OUT/stderr.log" &
+"$MITOSIEVE" count "${BAMS[@]}" -o "$out" --threads "$THREADS" --quiet --overwrite 2>"$OUT/stderr.log" &
 pid=$!
 sleep "$half"
 kill -TERM "$pid"

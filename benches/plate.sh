@@ -66,7 +66,7 @@ spec="$OUT/plate.toml"
 } >"$spec"
 if [ ! -f "$OUT/sim/.done" ] || ! cmp -s "$spec" "$OUT/sim/.spec"; then
     rm -rf "$OUT/sim"
-    timed simulate "$MITOSIEVE" simulate --spec "$spec" -o "$OUT/sim" --threads "$THREADS" --quiet
+    timed simulate "$MITOSIEVE" simulate --spec "$spec" -o "$OUT/sim" --threads "$THREADS" --quiet --overwrite
     SIM="simulating the $MAX clones took $WALL s"
     cp "$spec" "$OUT/sim/.spec"
     touch "$OUT/sim/.done"
@@ -82,7 +82,7 @@ prev_n=""
 prev_rss=""
 for n in $SIZES; do
     rm -rf "$OUT/run_$n"
-    timed "run_$n" "$MITOSIEVE" run "${BAMS[@]:0:$n}" -o "$OUT/run_$n" --threads "$THREADS" --quiet
+    timed "run_$n" "$MITOSIEVE" run "${BAMS[@]:0:$n}" -o "$OUT/run_$n" --threads "$THREADS" --quiet --overwrite
     run_wall=$WALL run_rss=$RSS
     per=""
     [ -n "$prev_n" ] && per=$(awk -v a="$prev_rss" -v b="$run_rss" -v m="$prev_n" -v n="$n" 'BEGIN {printf "%.2f", (b - a) / (n - m)}')
@@ -91,15 +91,15 @@ for n in $SIZES; do
 done
 # The gather step alone, on the counts files of the largest run.
 rm -rf "$OUT/call_$MAX"
-timed "call_$MAX" "$MITOSIEVE" call "$OUT/run_$MAX"/counts/*.counts.tsv.gz -o "$OUT/call_$MAX" --threads "$THREADS" --quiet
+timed "call_$MAX" "$MITOSIEVE" call "$OUT/run_$MAX"/counts/*.counts.tsv.gz -o "$OUT/call_$MAX" --threads "$THREADS" --quiet --overwrite
 call_wall=$WALL call_rss=$RSS
 rm -rf "$OUT/select_$MAX"
-timed "select_$MAX" "$MITOSIEVE" select "$OUT/call_$MAX" -o "$OUT/select_$MAX" --quiet
+timed "select_$MAX" "$MITOSIEVE" select "$OUT/call_$MAX" -o "$OUT/select_$MAX" --quiet --overwrite
 select_wall=$WALL select_rss=$RSS
 same=$(cmp -s "$OUT/call_$MAX/calls.tsv" "$OUT/run_$MAX/calls.tsv" && cmp -s "$OUT/select_$MAX/selection.tsv" "$OUT/run_$MAX/selection.tsv" && echo "identical to" || echo "DIFFERENT from")
 # One clone counted alone: the per-job memory of the scatter step.
 rm -rf "$OUT/count_1"
-timed count_1 "$MITOSIEVE" count "${BAMS[0]}" -o "$OUT/count_1" --threads "$THREADS" --quiet
+timed count_1 "$MITOSIEVE" count "${BAMS[0]}" -o "$OUT/count_1" --threads "$THREADS" --quiet --overwrite
 count_wall=$WALL count_rss=$RSS
 
 {

@@ -13,8 +13,8 @@
 //! `mitosieve-pipeline-XXXXXX` folder in the system's temporary directory, named on
 //! stderr).
 
-use mitosieve::call::{self, CallConfig, CallReport};
-use mitosieve::count::{self, CountConfig, Counts};
+use mitosieve::count;
+use mitosieve::screen::{Screen, ScreenConfig};
 use mitosieve::select::{self, Policy};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,46 +72,39 @@ fn parse_args() -> Result<Args, String> {
     })
 }
 
+/// Progress and warnings on stderr (the command line draws bars instead).
+struct Log;
+
+impl count::Observer for Log {
+    fn warn(&self, message: &str) {
+        eprintln!("warning: {message}");
+    }
+    fn source_finished(&self, source: usize) {
+        eprintln!("counted input {}", source + 1);
+    }
+}
+
 fn pipeline(args: &Args) -> mitosieve::Result<select::Selection> {
-    // 1. count: per-position, per-strand allele counts, one clone per BAM (in order).
-    let clones = count::count(&args.bams, &CountConfig::default())?;
-    for c in &clones {
+    // The settings `mitosieve run` builds from its flags, here the defaults and a policy.
+    let config = ScreenConfig {
+        policy: match &args.policy {
+            Some(p) => Policy::from_file(p)?,
+            None => Policy::default(),
+        },
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+        ..ScreenConfig::default()
+    };
+    // count → call → select → the files `mitosieve run` writes (report.html among them),
+    // by the very code path of `mitosieve run`.
+    mitosieve::output::prepare_output_dir(&args.outdir)?;
+    let result = Screen::new(config).run(&args.bams, Some(&args.outdir), &Log)?;
+    for s in &result.calls.calls.summaries {
         eprintln!(
-            "counted {:<12} mean depth {:>7.1}, {} reads used",
-            c.name, c.summary.depth.mean, c.summary.reads.used
+            "called {:<12} mean depth {:>7.1}, {} passing heteroplasmies",
+            s.sample, s.mean_depth, s.heteroplasmies
         );
     }
-
-    // 2. call: every clone together; the siblings give the background error.
-    let samples: Vec<(&str, &Counts)> = clones
-        .iter()
-        .map(|c| (c.name.as_str(), &c.counts))
-        .collect();
-    let calls = call::call(&samples, &CallConfig::default())?;
-    let report = CallReport {
-        command_line: std::env::args().collect::<Vec<_>>().join(" "),
-        count_settings: clones.first().map(|c| c.summary.settings.clone()),
-        contig: clones
-            .first()
-            .map_or_else(|| "chrM".to_string(), |c| c.summary.contig.clone()),
-        inputs: args.bams.iter().map(|b| b.display().to_string()).collect(),
-        calls,
-    };
-
-    // 3. select: PASS / FAIL / INCONCLUSIVE under the policy, with reasons.
-    let policy = match &args.policy {
-        Some(p) => Policy::from_file(p)?,
-        None => Policy::default(),
-    };
-    let mut selection = select::select(&report, &policy, None)?;
-    selection.command_line = report.command_line.clone();
-
-    // 4. the files `mitosieve run` writes, report.html among them.
-    mitosieve::output::prepare_output_dir(&args.outdir)?;
-    call::write_outputs(&args.outdir, &report)?;
-    select::write_outputs(&args.outdir, &selection)?;
-    mitosieve::report::write_outputs(&args.outdir, &selection, &report)?;
-    Ok(selection)
+    Ok(result.selection)
 }
 
 fn main() -> ExitCode {

@@ -156,9 +156,23 @@ pub enum Error {
         detail: String,
     },
 
-    /// An option or configuration value is invalid.
+    /// An option or configuration value is invalid (on the command line: a usage
+    /// error).
     #[error("invalid setting: {0}")]
     Config(String),
+
+    /// The inputs are inconsistent in a way no single file explains (e.g. the clones
+    /// of a track and of a selection differ).
+    #[error("{0}")]
+    Input(String),
+
+    /// The system refused a resource (threads).
+    #[error("{0}")]
+    System(String),
+
+    /// A bug in mitosieve (a worker panicked, an output could not be serialised).
+    #[error("internal error: {0}; this is a bug in mitosieve: please report it with the command line and `mitosieve --version`")]
+    Internal(String),
 
     /// htslib reported an error that has no more specific variant.
     #[error("{}: htslib error", path.display())]

@@ -12,9 +12,21 @@
 //! HTML report and MultiQC files. [`reference`](mod@reference) holds the embedded
 //! rCRS, [`sim`] simulates clone plates with a known truth.
 //!
-//! Each step is one function with a settings struct, the same ones the command line
-//! builds from its flags: [`count::count`] ([`count::CountConfig`]),
-//! [`call::call`] ([`call::CallConfig`]), [`select::select`] ([`select::Policy`]).
+//! [`screen`] runs them in order — inputs → counts → calls → selection → output files —
+//! and is the one code path of `mitosieve run` (the `call`, `select` and `track`
+//! commands run its steps). Each step is also a function with a settings struct, the
+//! same ones the command line builds from its flags: [`count::count`]
+//! ([`count::CountConfig`]), [`call::call`] ([`call::CallConfig`]), [`select::select`]
+//! ([`select::Policy`]).
+//!
+//! ## Architecture
+//!
+//! Modules follow the data path, and the one rule of dependency is that a module uses
+//! only modules before it in this order (tests and documentation links aside):
+//! [`error`], [`reference`](mod@reference), [`output`], [`input`], [`filter`],
+//! [`model`], [`deletion`], [`count`], [`call`], [`policy`], [`track`], [`select`],
+//! [`report`], [`plan`], [`screen`]. [`sim`], the simulator, uses the reading and
+//! writing modules only, and nothing uses it but tests.
 //!
 //! ## A whole screen
 //!
@@ -22,7 +34,8 @@
 //! with MELAS m.3243A>G in 30% of its molecules):
 //!
 //! ```
-//! use mitosieve::{call, count, report, select, sim};
+//! use mitosieve::screen::{Screen, ScreenConfig};
+//! use mitosieve::{count, select, sim};
 //!
 //! let dir = tempfile::tempdir()?;
 //! let spec = sim::SimSpec::from_toml_str(r#"
@@ -40,33 +53,16 @@
 //! let plate = sim::simulate(&spec, dir.path(), 1)?;
 //! let bams: Vec<_> = plate.clones.iter().map(|c| c.bam.clone()).collect();
 //!
-//! // count: per-position, per-strand allele counts of every clone (in input order).
-//! let clones = count::count(&bams, &count::CountConfig::default())?;
-//!
-//! // call: all clones together (the siblings are each other's background).
-//! let samples: Vec<(&str, &count::Counts)> =
-//!     clones.iter().map(|c| (c.name.as_str(), &c.counts)).collect();
-//! let calls = call::call(&samples, &call::CallConfig::default())?;
-//! let report = call::CallReport {
-//!     command_line: "my screen".into(),
-//!     count_settings: Some(clones[0].summary.settings.clone()),
-//!     contig: "chrM".into(),
-//!     inputs: bams.iter().map(|b| b.display().to_string()).collect(),
-//!     calls,
-//! };
-//!
-//! // select: one verdict per clone, with its reasons.
-//! let selection = select::select(&report, &select::Policy::default(), None)?;
-//! let c3 = &selection.clones[2];
-//! assert_eq!((c3.clone.as_str(), c3.verdict), ("c3", select::Verdict::Fail));
-//! assert_eq!(c3.worst_target.as_deref(), Some("m.3243A>G"));
-//!
-//! // The files `mitosieve run` writes.
+//! // count → call → select, and the files `mitosieve run` writes.
 //! let out = dir.path().join("screen");
 //! std::fs::create_dir(&out)?;
-//! call::write_outputs(&out, &report)?;
-//! select::write_outputs(&out, &selection)?;
-//! report::write_outputs(&out, &selection, &report)?;
+//! let screen = Screen::new(ScreenConfig::default());
+//! let result = screen.run(&bams, Some(&out), &count::Silent)?;
+//!
+//! // One verdict per clone, with its reasons.
+//! let c3 = &result.selection.clones[2];
+//! assert_eq!((c3.clone.as_str(), c3.verdict), ("c3", select::Verdict::Fail));
+//! assert_eq!(c3.worst_target.as_deref(), Some("m.3243A>G"));
 //! assert!(out.join("report.html").exists() && out.join("calls.vcf.gz").exists());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -82,15 +78,19 @@ pub mod count;
 pub mod deletion;
 pub mod error;
 pub mod filter;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod input;
 pub mod model;
 pub mod output;
 pub mod plan;
+pub mod policy;
 pub mod reference;
 pub mod report;
+pub mod screen;
 pub mod select;
+#[cfg(feature = "simulate")]
 pub mod sim;
 pub mod track;
 

@@ -467,11 +467,11 @@ pub fn call_with(
     let mut names = BTreeSet::new();
     for (n, _) in samples {
         if !names.insert(*n) {
-            return Err(Error::Config(format!("clone '{n}' appears twice")));
+            return Err(Error::Input(format!("clone '{n}' appears twice")));
         }
         // Sample names become VCF columns and TSV cells: nothing that splits them.
         if n.is_empty() || n.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(Error::Config(format!(
+            return Err(Error::Input(format!(
                 "clone name {n:?} cannot be a VCF or TSV sample name (empty, or with spaces, tabs, line breaks or control characters)"
             )));
         }
@@ -1008,7 +1008,7 @@ pub fn write_outputs(dir: &std::path::Path, report: &CallReport) -> Result<()> {
         table::deletions_tsv(&report.calls).as_bytes(),
     )?;
     let json = serde_json::to_vec_pretty(report)
-        .map_err(|e| Error::Config(format!("cannot serialise calls: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot serialise the calls: {e}")))?;
     write_atomic(&dir.join("calls.json"), &json)
 }
 

@@ -409,10 +409,12 @@ pub fn write(path: &Path, set: &CallSet, contig: &str, command_line: &str) -> Re
     };
     let tbi_tmp = temp_path_for(&tbi);
     let result = file.commit_with(|tmp| {
-        let c_vcf = std::ffi::CString::new(tmp.to_string_lossy().as_bytes())
-            .map_err(|_| Error::Config("path contains a NUL byte".into()))?;
-        let c_idx = std::ffi::CString::new(tbi_tmp.to_string_lossy().as_bytes())
-            .map_err(|_| Error::Config("path contains a NUL byte".into()))?;
+        let c_vcf = std::ffi::CString::new(tmp.to_string_lossy().as_bytes()).map_err(|_| {
+            Error::Input(format!("{}: the path contains a NUL byte", path.display()))
+        })?;
+        let c_idx = std::ffi::CString::new(tbi_tmp.to_string_lossy().as_bytes()).map_err(|_| {
+            Error::Input(format!("{}: the path contains a NUL byte", path.display()))
+        })?;
         // SAFETY: both strings are valid NUL-terminated paths; tbx_conf_vcf is a static.
         let rc = unsafe {
             rust_htslib::htslib::tbx_index_build3(

@@ -144,9 +144,13 @@ pub fn count_config(
                 .map(str::to_string)
                 .collect();
             if list.is_empty() {
-                return Err(
-                    UsageError(format!("{}: the groups list is empty", p.display())).into(),
-                );
+                // Bad input (exit 1), not a command-line mistake.
+                return Err(mitosieve::Error::Parse {
+                    path: p.clone(),
+                    line: 0,
+                    detail: "the groups list is empty".into(),
+                }
+                .into());
             }
             Some(list)
         }

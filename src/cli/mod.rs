@@ -82,14 +82,27 @@ fn main_inner() -> ExitCode {
             if is_broken_pipe(&e) {
                 return ExitCode::SUCCESS;
             }
-            let usage = e.downcast_ref::<common::UsageError>().is_some()
-                || matches!(
-                    e.downcast_ref::<mitosieve::Error>(),
-                    Some(mitosieve::Error::Config(_))
-                );
             eprintln!("mitosieve: error: {e:#}");
-            ExitCode::from(if usage { EXIT_USAGE } else { EXIT_RUNTIME })
+            ExitCode::from(exit_code(&e))
         }
+    }
+}
+
+/// Exit 2 only for command-line mistakes: clap's, the CLI's own checks, and settings the
+/// library refuses (they come from flags). Bad input, I/O and internal errors (which
+/// say so and ask for a report) exit 1.
+fn exit_code(e: &anyhow::Error) -> u8 {
+    let usage = e.downcast_ref::<common::UsageError>().is_some()
+        || e.chain().any(|c| {
+            matches!(
+                c.downcast_ref::<mitosieve::Error>(),
+                Some(mitosieve::Error::Config(_))
+            )
+        });
+    if usage {
+        EXIT_USAGE
+    } else {
+        EXIT_RUNTIME
     }
 }
 
@@ -114,5 +127,36 @@ fn run(cli: Cli) -> Result<()> {
             clap_complete::generate(shell, &mut cmd, "mitosieve", &mut std::io::stdout());
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mitosieve::Error;
+
+    #[test]
+    fn exit_codes_by_kind() {
+        let usage = anyhow::Error::from(common::UsageError("--min-af must be …".into()));
+        assert_eq!(exit_code(&usage), EXIT_USAGE);
+        let setting = anyhow::Error::from(Error::Config("confidence must be in [0.5, 1)".into()));
+        assert_eq!(exit_code(&setting), EXIT_USAGE);
+        let input = anyhow::Error::from(Error::parse("policy.toml", 3, "unknown target"))
+            .context("cannot read the policy");
+        assert_eq!(exit_code(&input), EXIT_RUNTIME);
+        let io = anyhow::Error::from(Error::io(
+            "out",
+            "cannot create output directory",
+            std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        ));
+        assert_eq!(exit_code(&io), EXIT_RUNTIME);
+        let internal = anyhow::Error::from(Error::Internal("the counting thread panicked".into()));
+        assert_eq!(exit_code(&internal), EXIT_RUNTIME);
+        let msg = format!("{internal:#}");
+        assert!(
+            msg.starts_with("internal error: the counting thread panicked; this is a bug")
+                && msg.contains("please report it"),
+            "{msg}"
+        );
     }
 }

@@ -1,11 +1,12 @@
 //! `mitosieve run`: count → call → select → report in one command.
 
-use super::call::{call_and_write, load_clones, CallOpts};
+use super::call::{check_min_af, screen_config, CallOpts};
 use super::common::{open_outdir, FilterOpts, InputOpts, RunOpts};
 use super::progress::Bars;
-use super::select::{load_track, print_verdicts, select_and_write, PolicyOpts, VerdictOpts};
+use super::select::{load_track, print_verdicts, PolicyOpts, VerdictOpts};
 use anyhow::Result;
 use mitosieve::output::Product;
+use mitosieve::screen::Screen;
 use std::path::PathBuf;
 
 /// Screen a plate of clones in one command: count, call, select, report.
@@ -47,10 +48,15 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    // Read the policy and targets first: a typo should fail in a second, not after counting.
-    let catalogue = args.calling.catalogue()?;
-    let known: Vec<String> = catalogue.targets.iter().map(|t| t.name()).collect();
-    args.policy.load_checked(&known)?;
+    check_min_af(&args.calling)?;
+    // Policy, targets and track first: a typo should fail in a second, not after counting.
+    let config = screen_config(
+        &args.calling,
+        &args.input,
+        &args.filters,
+        &args.run,
+        Some(&args.policy),
+    )?;
     let track = load_track(args.track.as_deref())?;
     let out = open_outdir(
         &args.outdir,
@@ -60,24 +66,15 @@ pub fn run(args: Args) -> Result<()> {
         &args.inputs,
     )?;
     let bars = Bars::new(args.inputs.len(), args.run.quiet);
-    let counts_dir = args.outdir.join("counts");
-    let loaded = load_clones(
-        &args.inputs,
-        &args.input,
-        &args.filters,
-        &args.run,
-        Some(&counts_dir),
-        &bars,
-    );
+    let result =
+        Screen::new(config).run_with_track(&args.inputs, Some(&args.outdir), track.as_ref(), &bars);
     bars.finish();
-    let loaded = loaded?;
-    let report = call_and_write(&loaded, &args.calling, &args.outdir, &args.inputs, &bars)?;
-    let sel = select_and_write(&report, &args.policy, track.as_ref(), &args.outdir)?;
+    let result = result?;
     out.finish()?;
     bars.message(&format!(
         "mitosieve: {} clone(s) screened; report: {}",
-        sel.clones.len(),
+        result.selection.clones.len(),
         args.outdir.join("report.html").display(),
     ));
-    print_verdicts(&sel, args.verdicts.table)
+    print_verdicts(&result.selection, args.verdicts.table)
 }

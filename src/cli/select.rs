@@ -3,9 +3,10 @@
 use super::common::command_line;
 use anyhow::{Context, Result};
 use clap::Args as ClapArgs;
-use mitosieve::call::{read_report, CallReport};
+use mitosieve::call::read_report;
 use mitosieve::output::{OutputDir, Product};
-use mitosieve::select::{self, read_donor_profile, select_with_track, Policy, Selection};
+use mitosieve::screen::{self, ScreenConfig};
+use mitosieve::select::{read_donor_profile, Policy, Selection};
 use mitosieve::track::{read_track, TrackSet};
 use std::path::{Path, PathBuf};
 
@@ -92,31 +93,6 @@ impl PolicyOpts {
 pub fn load_track(path: Option<&Path>) -> Result<Option<TrackSet>> {
     path.map(|p| read_track(p).with_context(|| format!("cannot read the track {}", p.display())))
         .transpose()
-}
-
-/// Select and write every output of the selection step.
-pub fn select_and_write(
-    report: &CallReport,
-    opts: &PolicyOpts,
-    track: Option<&TrackSet>,
-    outdir: &Path,
-) -> Result<Selection> {
-    let (policy, donor) = opts.load()?;
-    let mut sel = select_with_track(report, &policy, donor, track)?;
-    sel.command_line = command_line();
-    let files: Vec<std::path::PathBuf> = select::SELECTION_FILES
-        .iter()
-        .chain(mitosieve::report::REPORT_FILES)
-        .map(|f| outdir.join(f))
-        .collect();
-    mitosieve::output::all_or_none(&files, || {
-        select::write_outputs(outdir, &sel)?;
-        match track {
-            Some(t) => mitosieve::report::write_outputs_with_track(outdir, &sel, report, t),
-            None => mitosieve::report::write_outputs(outdir, &sel, report),
-        }
-    })?;
-    Ok(sel)
 }
 
 /// How the verdict table is printed on stdout.
@@ -206,7 +182,13 @@ pub fn run(args: Args) -> Result<()> {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    args.policy.load_checked(&known)?;
+    let (policy, donor) = args.policy.load_checked(&known)?;
+    let config = ScreenConfig {
+        policy,
+        donor,
+        command_line: command_line(),
+        ..ScreenConfig::default()
+    };
     let out = OutputDir::open_keeping(
         &args.outdir,
         "select",
@@ -215,7 +197,8 @@ pub fn run(args: Args) -> Result<()> {
         args.overwrite,
         std::slice::from_ref(&path),
     )?;
-    let sel = select_and_write(&report, &args.policy, track.as_ref(), &args.outdir)?;
+    let sel = screen::select_clones(&report, &config, track.as_ref())?;
+    screen::write_selection(&args.outdir, &sel, &report, track.as_ref())?;
     out.finish()?;
     if !args.quiet {
         eprintln!(

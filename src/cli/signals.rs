@@ -51,7 +51,16 @@ pub fn install() {}
 #[cfg(unix)]
 fn terminate(sig: libc::c_int) -> ! {
     INTERRUPTED.store(true, Ordering::SeqCst);
-    let removed = mitosieve::output::remove_temp_files();
+    // The library hands over what is being written; removing it is the program's job.
+    let removed = mitosieve::output::take_temp_files()
+        .into_iter()
+        .filter(|p| {
+            let lock = p
+                .file_name()
+                .is_some_and(|n| n == mitosieve::output::LOCK_FILE);
+            std::fs::remove_file(p).is_ok() && !lock
+        })
+        .count();
     let name = if sig == libc::SIGINT {
         "SIGINT"
     } else {

@@ -1,16 +1,14 @@
 //! `mitosieve track`.
 
-use super::call::{is_counts_file, load_clones, CallOpts, Loaded};
-use super::common::{command_line, FilterOpts, InputOpts, RunOpts, UsageError};
+use super::call::{check_min_af, screen_config, CallOpts};
+use super::common::{FilterOpts, InputOpts, RunOpts, UsageError};
 use super::progress::Bars;
 use super::select::{print_verdicts, PolicyOpts, VerdictOpts};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args as ClapArgs;
-use mitosieve::call::{self, CallReport};
-use mitosieve::count::{self, file::CountsHeader};
-use mitosieve::output::{all_or_none, prepare_output_dir, Product};
-use mitosieve::select::{self, select_with_track};
-use mitosieve::track::{self, read_sheet, PassageSample, TrackConfig};
+use mitosieve::output::Product;
+use mitosieve::screen::{Screen, TrackResult};
+use mitosieve::track::{self, read_sheet, TrackConfig};
 use std::path::PathBuf;
 
 /// Track heteroplasmy across passages: did a clone's mutation load drift during
@@ -95,24 +93,22 @@ pub fn run(args: Args) -> Result<()> {
     if let Err(e) = config.validate() {
         return Err(UsageError(e.to_string()).into());
     }
-    if args.calling.min_af <= 0.0 || args.calling.min_af >= 1.0 {
-        return Err(UsageError(format!(
-            "--min-af must be between 0 and 1, got {}",
-            args.calling.min_af
-        ))
-        .into());
-    }
-    // Policy, targets and sheet first: a typo should fail in a second, not after counting.
-    let catalogue = args.calling.catalogue()?;
-    let known: Vec<String> = catalogue.targets.iter().map(|t| t.name()).collect();
-    let (policy, donor) = args.policy.load_checked(&known)?;
-    let rows = read_sheet(&args.sheet)?;
+    check_min_af(&args.calling)?;
     if args.input.split_by.is_some() {
         return Err(UsageError(
             "--split-by cannot be used with track: give one file per clone and passage in the sheet".into(),
         )
         .into());
     }
+    // Policy, targets and sheet first: a typo should fail in a second, not after counting.
+    let screen_config = screen_config(
+        &args.calling,
+        &args.input,
+        &args.filters,
+        &args.run,
+        Some(&args.policy),
+    )?;
+    let rows = read_sheet(&args.sheet)?;
     let sheet_inputs: Vec<PathBuf> = rows.iter().map(|r| r.path.clone()).collect();
     let out = super::common::open_outdir(
         &args.outdir,
@@ -126,126 +122,15 @@ pub fn run(args: Args) -> Result<()> {
         args.run.overwrite,
         &sheet_inputs,
     )?;
-    let counts_dir = args.outdir.join("counts");
     let bars = Bars::new(rows.len(), args.run.quiet);
-    let mut loaded: Vec<Loaded> = Vec::with_capacity(rows.len());
-    let mut counted_files: Vec<PathBuf> = Vec::new();
-    let result = (|| -> Result<()> {
-        for row in &rows {
-            let what = || {
-                format!(
-                    "{}:{}: clone {} at passage {}",
-                    args.sheet.display(),
-                    row.line,
-                    row.clone,
-                    row.passage.label
-                )
-            };
-            let mut one = load_clones(
-                std::slice::from_ref(&row.path),
-                &args.input,
-                &args.filters,
-                &args.run,
-                None,
-                &bars,
-            )
-            .with_context(what)?;
-            if one.len() != 1 {
-                anyhow::bail!(
-                    "{}: {} holds {} clones; give one clone per row",
-                    what(),
-                    row.path.display(),
-                    one.len()
-                );
-            }
-            let l = one.remove(0);
-            if !is_counts_file(&row.path) {
-                // Keep the counts, named by clone and passage, for a fast rerun.
-                if counted_files.is_empty() {
-                    prepare_output_dir(&counts_dir)?;
-                }
-                let name = mitosieve::input::sanitize_clone_name(&format!(
-                    "{}_{}",
-                    row.clone, row.passage.label
-                ))
-                .name;
-                let path = count::counts_path(&counts_dir, &name);
-                let header = CountsHeader {
-                    format_version: count::file::FORMAT_VERSION,
-                    mitosieve_version: mitosieve::VERSION.to_string(),
-                    clone: name,
-                    input: row.path.display().to_string(),
-                    contig: l.contig.clone(),
-                    reference_md5: mitosieve::reference::RCRS_MD5.to_string(),
-                    settings: l.settings.clone(),
-                };
-                count::file::write(&path, &header, &l.counts)?;
-                counted_files.push(path);
-            }
-            if let Some(first) = loaded.first() {
-                if l.settings != first.settings {
-                    return Err(mitosieve::Error::Incompatible {
-                        path: row.path.clone(),
-                        detail: format!(
-                            "counted with other settings than {}; count every clone and passage of a sheet with the same filters",
-                            first.source.display()
-                        ),
-                    }
-                    .into());
-                }
-            }
-            loaded.push(l);
-        }
-        Ok(())
-    })();
+    let result =
+        Screen::new(screen_config).track(&args.sheet, &rows, &config, Some(&args.outdir), &bars);
     bars.finish();
-    if let Err(e) = result {
-        for f in &counted_files {
-            let _ = std::fs::remove_file(f);
-        }
-        return Err(e);
-    }
-
-    let mut call_config = args.calling.to_config();
-    call_config.deletion.enabled = loaded.iter().all(|l| l.settings.deletion_evidence);
-    let samples: Vec<PassageSample> = rows
-        .iter()
-        .zip(&loaded)
-        .map(|(r, l)| PassageSample {
-            clone: r.clone.clone(),
-            passage: r.passage.clone(),
-            counts: &l.counts,
-        })
-        .collect();
-    let mut tracked = track::track(&samples, &call_config, &catalogue, &policy, &config)?;
-    let cmd = command_line();
-    tracked.set.command_line = cmd.clone();
-    let contig = loaded
-        .first()
-        .map_or_else(|| "chrM".to_string(), |l| l.contig.clone());
-    let last = CallReport {
-        command_line: cmd.clone(),
-        count_settings: loaded.first().map(|l| l.settings.clone()),
-        contig,
-        inputs: rows.iter().map(|r| r.path.display().to_string()).collect(),
-        calls: track::latest_calls(&tracked.calls, &tracked.set),
-    };
-    let mut sel = select_with_track(&last, &policy, donor, Some(&tracked.set))?;
-    sel.command_line = cmd;
-    let files: Vec<PathBuf> = track::TRACK_FILES
-        .iter()
-        .chain(call::CALL_FILES)
-        .chain(select::SELECTION_FILES)
-        .chain(mitosieve::report::REPORT_FILES)
-        .map(|f| args.outdir.join(f))
-        .collect();
-    all_or_none(&files, || -> Result<()> {
-        track::write_outputs(&args.outdir, &tracked.set)?;
-        call::write_outputs(&args.outdir, &last)?;
-        select::write_outputs(&args.outdir, &sel)?;
-        mitosieve::report::write_outputs_with_track(&args.outdir, &sel, &last, &tracked.set)?;
-        Ok(())
-    })?;
+    let TrackResult {
+        tracked,
+        selection: sel,
+        ..
+    } = result?;
     out.finish()?;
     bars.message(&format!(
         "mitosieve: tracked {} clone(s) over {} sample(s); report: {}",

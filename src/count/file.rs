@@ -127,14 +127,25 @@ pub struct CountsHeader {
 impl CountsHeader {
     /// The header for a freshly counted clone.
     pub fn for_clone(c: &super::CloneCounts) -> Self {
+        Self::new(
+            &c.name,
+            &c.summary.input,
+            &c.summary.contig,
+            c.summary.settings.clone(),
+        )
+    }
+
+    /// The header of clone `clone` counted by this version of mitosieve from `input`
+    /// (whose mitochondrial contig is `contig`) with `settings`.
+    pub fn new(clone: &str, input: &str, contig: &str, settings: CountSettings) -> Self {
         CountsHeader {
             format_version: FORMAT_VERSION,
             mitosieve_version: crate::VERSION.to_string(),
-            clone: c.name.clone(),
-            input: c.summary.input.clone(),
-            contig: c.summary.contig.clone(),
+            clone: clone.to_string(),
+            input: input.to_string(),
+            contig: contig.to_string(),
             reference_md5: RCRS_MD5.to_string(),
-            settings: c.summary.settings.clone(),
+            settings,
         }
     }
 }

@@ -34,6 +34,7 @@
 mod block;
 mod counts;
 pub mod file;
+#[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
 mod overlap;

@@ -705,6 +705,7 @@ fn run_fast_with(
 
 /// Count records held in memory as one unit over the whole genome, skipping those
 /// [`run_unit`] would refuse or skip (for the fuzz targets).
+#[cfg(feature = "fuzzing")]
 pub(crate) fn run_records(
     info: &InputInfo,
     cfg: &CountConfig,

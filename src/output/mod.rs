@@ -23,11 +23,11 @@ pub const TEMP_PREFIX: &str = ".mitosieve-tmp.";
 
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
-/// Every temporary path handed out and not yet committed or removed, so that an
-/// interrupted run can remove them ([`remove_temp_files`]).
+/// Every temporary path handed out and not yet committed or removed, so that a
+/// program interrupted by a signal can remove them ([`take_temp_files`]).
 struct TempRegistry {
     live: Option<HashSet<PathBuf>>,
-    /// Set by [`remove_temp_files`]: the process is about to exit.
+    /// Set by [`take_temp_files`]: the process is about to exit.
     closed: bool,
 }
 
@@ -41,22 +41,30 @@ fn registry() -> MutexGuard<'static, TempRegistry> {
     TEMP_REGISTRY.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Register `path` (under the lock) and run `create` on it; after
-/// [`remove_temp_files`] the calling thread waits for the exit instead.
-fn register_temp<T>(path: PathBuf, create: impl FnOnce(&Path) -> T) -> (PathBuf, T) {
+/// Register `path` (under the lock) and run `create` on it. After [`take_temp_files`]
+/// nothing is created: `None` (the caller fails with an "interrupted" error; nothing
+/// waits).
+fn register_temp<T>(path: PathBuf, create: impl FnOnce(&Path) -> T) -> Option<(PathBuf, T)> {
     let mut reg = registry();
     if reg.closed {
-        drop(reg);
-        loop {
-            std::thread::park();
-        }
+        return None;
     }
     // Created while holding the lock: a removal cannot run between the two.
     let made = create(&path);
     reg.live
         .get_or_insert_with(HashSet::new)
         .insert(path.clone());
-    (path, made)
+    Some((path, made))
+}
+
+/// The error of a file that cannot be started because the process is being
+/// interrupted.
+fn interrupted(dest: &Path) -> Error {
+    Error::io(
+        dest,
+        "cannot create",
+        io::Error::new(io::ErrorKind::Interrupted, "the run is being interrupted"),
+    )
 }
 
 fn forget_temp(path: &Path) {
@@ -76,22 +84,16 @@ pub fn live_temp_files() -> Vec<PathBuf> {
     v
 }
 
-/// Remove every temporary file this process is writing, for a process about to exit
-/// (on SIGINT or SIGTERM): returns how many were removed. Afterwards no new temporary
-/// file can be started: a thread that tries waits forever, so call this only right
-/// before exiting.
-pub fn remove_temp_files() -> usize {
+/// For a program about to exit on a signal: the temporary files (and output-folder
+/// locks, [`LOCK_FILE`]) this process is writing, for the caller to remove. From then on
+/// no new temporary file is started: [`AtomicFile::create`] fails with an "interrupted"
+/// error, so a working thread stops instead of leaving a file behind. Nothing blocks.
+pub fn take_temp_files() -> Vec<PathBuf> {
     let mut reg = registry();
     reg.closed = true;
-    let mut removed = 0;
-    for p in reg.live.take().unwrap_or_default() {
-        // An output folder's lock is released, not an unfinished file.
-        let lock = p.file_name().is_some_and(|n| n == rundir::LOCK_FILE);
-        if fs::remove_file(&p).is_ok() && !lock {
-            removed += 1;
-        }
-    }
-    removed
+    let mut v: Vec<PathBuf> = reg.live.take().unwrap_or_default().into_iter().collect();
+    v.sort();
+    v
 }
 
 /// A file that appears under its final name only when [`AtomicFile::commit`] succeeds.
@@ -107,7 +109,9 @@ impl AtomicFile {
     /// Start writing `dest` (its directory must exist).
     pub fn create(dest: impl Into<PathBuf>) -> Result<Self> {
         let dest = dest.into();
-        let (tmp, file) = register_temp(temp_name_for(&dest), |p| File::create(p));
+        let Some((tmp, file)) = register_temp(temp_name_for(&dest), |p| File::create(p)) else {
+            return Err(interrupted(&dest));
+        };
         let file = match file {
             Ok(f) => f,
             Err(e) => {
@@ -189,9 +193,12 @@ impl Drop for AtomicFile {
 }
 
 /// The temporary name used while `dest` is written, registered so that an interrupted
-/// run removes the file ([`remove_temp_files`]) if it is still there.
+/// run removes the file ([`take_temp_files`]) if it is still there.
 pub fn temp_path_for(dest: &Path) -> PathBuf {
-    register_temp(temp_name_for(dest), |_| ()).0
+    let name = temp_name_for(dest);
+    // Once the process is being interrupted the name is not registered; it is a
+    // temporary name, never a final one.
+    register_temp(name.clone(), |_| ()).map_or(name, |(p, ())| p)
 }
 
 fn temp_name_for(dest: &Path) -> PathBuf {

@@ -43,6 +43,17 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
+/// The files `call` writes (`crate::call::CALL_FILES`; `output` comes before `call` on
+/// the data path, a test keeps the two lists equal).
+const CALL_FILE_NAMES: &[&str] = &[
+    "calls.vcf.gz",
+    "calls.vcf.gz.tbi",
+    "calls.tsv",
+    "targets.tsv",
+    "deletions.tsv",
+    "calls.json",
+];
+
 /// Name of the lock file.
 pub const LOCK_FILE: &str = ".mitosieve.lock";
 /// Name of the manifest.
@@ -83,7 +94,7 @@ impl Product {
                 rel.starts_with("counts")
                     && (s.ends_with(".counts.tsv.gz") || s.ends_with(".summary.json"))
             }
-            Product::Calls => top && crate::call::CALL_FILES.iter().any(|f| s == *f),
+            Product::Calls => top && CALL_FILE_NAMES.contains(&&*s),
             Product::Selection => {
                 top && (matches!(
                     &*s,
@@ -279,9 +290,15 @@ impl OutputDir {
             self.record.command_line.replace('\n', " ")
         );
         for attempt in 0..2 {
-            let (_, made) = register_temp(self.lock.clone(), |p| {
+            let Some((_, made)) = register_temp(self.lock.clone(), |p| {
                 fs::OpenOptions::new().write(true).create_new(true).open(p)
-            });
+            }) else {
+                return Err(Error::io(
+                    &self.lock,
+                    "cannot create",
+                    io::Error::new(io::ErrorKind::Interrupted, "the run is being interrupted"),
+                ));
+            };
             match made {
                 Ok(mut f) => {
                     use std::io::Write as _;
@@ -444,7 +461,7 @@ impl OutputDir {
             return Ok(());
         }
         let json = serde_json::to_vec_pretty(m)
-            .map_err(|e| Error::Config(format!("cannot serialise the manifest: {e}")))?;
+            .map_err(|e| Error::Internal(format!("cannot serialise the manifest: {e}")))?;
         write_atomic(&self.manifest_path(), &json)
     }
 
@@ -596,6 +613,11 @@ mod tests {
             serde_json::from_str(&fs::read_to_string(d.join(MANIFEST_FILE)).unwrap()).unwrap();
         assert_eq!(m.runs.len(), 1);
         assert_eq!(m.runs[0].files, vec!["counts/c1.counts.tsv.gz".to_string()]);
+    }
+
+    #[test]
+    fn call_file_names_are_those_of_call() {
+        assert_eq!(CALL_FILE_NAMES, crate::call::CALL_FILES);
     }
 
     #[test]

@@ -66,7 +66,7 @@ pub fn apply_track(sel: &mut Selection, track: &TrackSet, policy: &Policy) -> Re
         .filter(|n| !sel.clones.iter().any(|v| v.clone == *n))
         .collect();
     if !missing.is_empty() {
-        return Err(Error::Config(format!(
+        return Err(Error::Input(format!(
             "tracked clone(s) {} are not among the selected clones ({}); name the clones the same in the sheet and the screen",
             missing.join(", "),
             sel.clones

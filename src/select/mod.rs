@@ -26,10 +26,10 @@
 //! ```
 
 mod drift;
-mod policy;
 
 pub use drift::{apply_track, select_with_track};
-pub use policy::{
+// The policy is its own module (used by `track` too); `select::Policy` stays its name.
+pub use crate::policy::{
     CoveragePolicy, DeletionPolicy, DriftPolicy, IdentityPolicy, MixtureAction, Policy,
     TargetPolicy, TargetSet,
 };
@@ -299,10 +299,9 @@ pub fn select(
     };
     let mut clones = Vec::with_capacity(n);
     for (i, sample) in set.samples.iter().enumerate() {
-        let summary = set
-            .summaries
-            .get(i)
-            .ok_or_else(|| Error::Config("calls.json lacks clone summaries".into()))?;
+        let summary = set.summaries.get(i).ok_or_else(|| {
+            Error::Input("the calls lack clone summaries (calls.json edited or truncated?)".into())
+        })?;
         let mut fails: Vec<String> = Vec::new();
         let mut inconclusive: Vec<String> = Vec::new();
         let mut notes: Vec<String> = Vec::new();
@@ -676,7 +675,7 @@ pub fn write_outputs(dir: &Path, sel: &Selection) -> Result<()> {
     use crate::output::write_atomic;
     write_atomic(&dir.join("selection.tsv"), selection_tsv(sel).as_bytes())?;
     let json = serde_json::to_vec_pretty(sel)
-        .map_err(|e| Error::Config(format!("cannot serialise selection: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot serialise the selection: {e}")))?;
     write_atomic(&dir.join("selection.json"), &json)?;
     let toml = format!(
         "# Policy used by mitosieve {} (defaults filled in)\n# {}\n{}",

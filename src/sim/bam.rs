@@ -24,8 +24,9 @@ pub(crate) struct BgzfWriter {
 impl BgzfWriter {
     /// Create `path` (compression level 6), with `threads` extra compression threads.
     pub(crate) fn create(path: &Path, threads: usize) -> Result<Self> {
-        let c_path = CString::new(path.as_os_str().as_encoded_bytes())
-            .map_err(|_| Error::Config(format!("{}: path contains a NUL byte", path.display())))?;
+        let c_path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| {
+            Error::Input(format!("{}: the path contains a NUL byte", path.display()))
+        })?;
         // SAFETY: both arguments are valid NUL-terminated strings.
         let fp = unsafe { htslib::bgzf_open(c_path.as_ptr(), c"w6".as_ptr()) };
         if fp.is_null() {

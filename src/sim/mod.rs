@@ -192,7 +192,7 @@ pub fn simulate(spec: &SimSpec, outdir: &Path, threads: usize) -> Result<SimRepo
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(parallel)
         .build()
-        .map_err(|e| Error::Config(format!("cannot start {parallel} threads: {e}")))?;
+        .map_err(|e| Error::System(format!("cannot start {parallel} threads: {e}")))?;
     let clones: Vec<Result<CloneReport>> = pool.install(|| {
         spec.clones
             .par_iter()

@@ -366,7 +366,11 @@ impl SimSpec {
             });
             Error::parse(path, line, e.message().to_string())
         })?;
-        spec.validate()?;
+        // A spec that is well-formed TOML but not a valid plate is bad input: name it.
+        spec.validate().map_err(|e| match e {
+            Error::Config(m) => Error::parse(path, 0, m),
+            other => other,
+        })?;
         Ok(spec)
     }
 

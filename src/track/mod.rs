@@ -67,8 +67,8 @@ use crate::call::{
 use crate::count::Counts;
 use crate::error::{Error, Result};
 use crate::model::Interval;
+use crate::policy::Policy;
 use crate::reference::Position;
-use crate::select::Policy;
 use serde::{Deserialize, Serialize};
 use stats::{test_series, SeriesPoint};
 use std::collections::HashMap;
@@ -390,7 +390,7 @@ pub fn track_calls(
 ) -> Result<TrackSet> {
     config.validate()?;
     if samples.len() != calls.samples.len() || samples.is_empty() {
-        return Err(Error::Config(format!(
+        return Err(Error::Input(format!(
             "{} passage(s) given for a call set of {} sample(s)",
             samples.len(),
             calls.samples.len()
@@ -398,7 +398,7 @@ pub fn track_calls(
     }
     let axis = samples[0].1.kind;
     if let Some((c, p)) = samples.iter().find(|(_, p)| p.kind != axis) {
-        return Err(Error::Config(format!(
+        return Err(Error::Input(format!(
             "passage '{}' of clone '{c}' is not written like the others: use numbers for every passage or dates for every one",
             p.label
         )));
@@ -421,7 +421,7 @@ pub fn track_calls(
         idx.sort_by(|&a, &b| samples[a].1.value.total_cmp(&samples[b].1.value));
         for w in idx.windows(2) {
             if samples[w[0]].1.value == samples[w[1]].1.value {
-                return Err(Error::Config(format!(
+                return Err(Error::Input(format!(
                     "clone '{clone}' has passage {} twice",
                     samples[w[1]].1.label
                 )));
@@ -921,7 +921,7 @@ pub fn write_outputs(dir: &Path, set: &TrackSet) -> Result<()> {
     use crate::output::write_atomic;
     write_atomic(&dir.join(TRACK_FILES[0]), track_tsv(set).as_bytes())?;
     let json = serde_json::to_vec_pretty(set)
-        .map_err(|e| Error::Config(format!("cannot serialise the track: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot serialise the track: {e}")))?;
     write_atomic(&dir.join(TRACK_FILES[1]), &json)
 }
 
