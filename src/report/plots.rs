@@ -1069,7 +1069,7 @@ pub(crate) fn heatmap(rows: &[(&str, Verdict)], cols: &[HeatColumn], hidden: usi
             s,
             "<text x=\"22\" y=\"{}\" class=\"lab\">{}<title>{}</title></text>",
             n1(y0 + CH / 2.0 + 4.0),
-            esc(&truncate(clone, 18)),
+            esc(&fit_text(clone, 12.0, L - 22.0 - 8.0)),
             esc(clone)
         );
         for (j, c) in cols.iter().enumerate() {
@@ -1293,7 +1293,7 @@ pub(crate) fn deletion_panel(
             s,
             "<text x=\"22\" y=\"{}\" class=\"lab\">{}<title>{}</title></text>",
             n1(base - 1.0),
-            esc(&truncate(clone, 18)),
+            esc(&fit_text(clone, 12.0, L - 22.0 - 8.0)),
             esc(clone)
         );
         w!(
