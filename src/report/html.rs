@@ -376,7 +376,7 @@ fn load_cell(
         s,
         "<span class=\"t\">{}</span> <span class=\"vw v-{}\">{}</span><br>\
          <span class=\"load\" title=\"observed load and its {conf:.0}% interval\">load {} <span class=\"ci\">[{}–{}]</span></span><br>\
-         <span class=\"ub\" title=\"one-sided {conf:.0}% upper bound of the load\">upper bound {}</span> <span class=\"max\">· max {}</span><br>\
+         <span class=\"ubl\"><span class=\"ub\" title=\"one-sided {conf:.0}% upper bound of the load\">upper bound {}</span> <span class=\"max\">· max {}</span></span><br>\
          <span class=\"st\">{}{}</span><br>{}",
         esc(name),
         verdict_class(verdict),
@@ -855,7 +855,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .badge.inc{background:var(--inc-bg);color:var(--inc-ink)}
 .badge.fail{background:var(--fail-bg);color:var(--fail-ink)}
 svg.ic{flex:none;display:inline-block;vertical-align:middle}
-.worst{font-size:13px;min-width:13em;max-width:19em;line-height:1.45}
+.worst{font-size:13px;min-width:14.5em;max-width:19em;line-height:1.45}
 .worst span{white-space:nowrap}
 .worst span.st{white-space:normal}
 .worst .t{font-weight:600}
