@@ -30,6 +30,14 @@
 //! A positive control proves the detector works with the installed Chromium: a page
 //! with an `<img src="http://…">` and no CSP must be flagged, or the test fails
 //! (rather than passing because the net-log format changed).
+//!
+//! ## How "no label overlaps another" is checked
+//! A copy of the page with one more inline script is opened in the same isolated
+//! Chromium: the script takes the box of every upright `<text>` of every plot with
+//! `getBBox()` (so with the font the browser really chose) and writes each pair that
+//! overlaps, and each label that leaves its plot, into the DOM, which the test reads
+//! back with `--dump-dom`. It runs on the report and on a crowded page made from it
+//! (35 clones, long, wide and non-ASCII names, a five-digit depth scale).
 
 use mitosieve::call::read_report;
 use mitosieve::report::{html_escape, render_html, selection_mqc_tsv};
