@@ -30,6 +30,14 @@
 //! A positive control proves the detector works with the installed Chromium: a page
 //! with an `<img src="http://…">` and no CSP must be flagged, or the test fails
 //! (rather than passing because the net-log format changed).
+//!
+//! ## How "no label overlaps another" is checked
+//! A copy of the page with one more inline script is opened in the same isolated
+//! Chromium: the script takes the box of every upright `<text>` of every plot with
+//! `getBBox()` (so with the font the browser really chose) and writes each pair that
+//! overlaps, and each label that leaves its plot, into the DOM, which the test reads
+//! back with `--dump-dom`. It runs on the report and on a crowded page made from it
+//! (35 clones, long, wide and non-ASCII names, a five-digit depth scale).
 
 mod common;
 
@@ -245,6 +253,111 @@ fn assert_has_clones_and_plots(html: &str, sel: &Selection, what: &str) {
     }
 }
 
+/// The verdict table's "decisive item" of every clone is what decided its verdict: an
+/// item of the clone's own verdict for a FAIL or INCONCLUSIVE (never a target below its
+/// maximum beside a clone that failed on its deletion or a rule), the target with the
+/// highest upper bound for a PASS; and its numbers are labelled (load, upper bound,
+/// max), so that the bound cannot be read as the load.
+fn assert_decisive_items(html: &str, sel: &Selection) {
+    for c in &sel.clones {
+        let row = html
+            .find(&format!("data-clone=\"{}\"><td", html_escape(&c.clone)))
+            .unwrap_or_else(|| panic!("no verdict row for {}", c.clone));
+        let cell = row + html[row..].find("<td class=\"worst\"").expect("worst cell");
+        let cell = &html[cell..cell + html[cell..].find("</td>").unwrap()];
+        let verdict = c.verdict.as_str();
+        match c.verdict {
+            mitosieve::select::Verdict::Pass => assert!(
+                cell.contains("data-item=\"target\" data-item-verdict=\"PASS\""),
+                "{}: {cell}",
+                c.clone
+            ),
+            _ => assert!(
+                cell.contains(&format!("data-item-verdict=\"{verdict}\"")),
+                "{} is {verdict} but its decisive item is not: {cell}",
+                c.clone
+            ),
+        }
+        if cell.contains("data-item=\"target\"") || cell.contains("data-item=\"deletion\"") {
+            for label in ["load ", "upper bound ", "· max "] {
+                assert!(
+                    cell.contains(label),
+                    "{}: '{label}' missing in {cell}",
+                    c.clone
+                );
+            }
+        }
+        if c.verdict != mitosieve::select::Verdict::Pass {
+            assert!(
+                !cell.contains("below max"),
+                "{} ({verdict}) shows an item below its maximum: {cell}",
+                c.clone
+            );
+        }
+    }
+}
+
+/// Runs of four or more digits that stand alone (counts, depths) in the text a reader
+/// sees: every one should have thousands separators. Names (`m.8470_13446del`),
+/// decimals, dates and exponents are not counts; the verbatim TOML blocks, the style
+/// sheet and the script are not read as prose.
+fn ungrouped_counts(html: &str) -> Vec<String> {
+    let mut s = html.to_string();
+    for (open, close) in [
+        ("<style", "</style>"),
+        ("<script", "</script>"),
+        ("<pre", "</pre>"),
+    ] {
+        while let Some(a) = s.find(open) {
+            let b = a + s[a..].find(close).expect("closed") + close.len();
+            s.replace_range(a..b, " ");
+        }
+    }
+    let mut text = String::new();
+    let mut in_tag = false;
+    for ch in s.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut bad = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        let before = start.checked_sub(1).map(|k| chars[k]);
+        let after = chars.get(i).copied();
+        let after2 = chars.get(i + 1).copied();
+        let glued_before = before.is_some_and(|c| {
+            c.is_alphanumeric() || matches!(c, '.' | '_' | ',' | '-' | '/' | ':' | '+' | '#' | '&')
+        });
+        let glued_after = match after {
+            Some('x') => after2.is_some_and(char::is_alphanumeric),
+            Some(c) if c.is_alphanumeric() => true,
+            Some('-' | '/' | ':' | '_' | ',' | '.') => after2.is_some_and(|c| c.is_ascii_digit()),
+            _ => false,
+        };
+        if i - start >= 4 && !glued_before && !glued_after && chars[start] != '0' {
+            let from = start.saturating_sub(30);
+            bad.push(chars[from..(i + 10).min(chars.len())].iter().collect());
+        }
+    }
+    bad
+}
+
 #[test]
 fn report_has_every_clone_and_plot_and_references_nothing() {
     let Some(dir) = run_dir("report_has_every_clone_and_plot_and_references_nothing") else {
@@ -270,6 +383,13 @@ fn report_has_every_clone_and_plot_and_references_nothing() {
             "count of {v}"
         );
     }
+    assert_decisive_items(&html, &sel);
+    assert!(
+        !html.contains("0 other heteroplasm"),
+        "'0 other heteroplasmies' said"
+    );
+    let bare = ungrouped_counts(&html);
+    assert!(bare.is_empty(), "counts without separators: {bare:?}");
     assert!(html.contains("data-block=\"policy\""));
     assert!(html.contains("data-block=\"provenance\""));
     assert!(html.contains(&html_escape(&sel.policy.to_toml())));
@@ -488,6 +608,74 @@ fn png_size(path: &Path) -> (u32, u32) {
     (be(16), be(20))
 }
 
+/// A script that measures, in the browser, the box of every upright label of every
+/// plot (`getBBox`, the font the page really got) and writes the pairs that overlap,
+/// and the labels that leave their plot, into `<pre id="text-overlaps">`.
+const MEASURE_LABELS: &str = r#"(function(){var out=[],n=0,svgs=document.querySelectorAll("svg[data-plot]");for(var i=0;i<svgs.length;i++){var sv=svgs[i],w=sv.viewBox.baseVal.width,ts=sv.querySelectorAll("text"),b=[];for(var j=0;j<ts.length;j++){var t=ts[j],rot=false;for(var e=t;e&&e!==sv;e=e.parentNode){if(e.getAttribute&&e.getAttribute("transform"))rot=true}if(rot||!t.textContent.trim())continue;var r=t.getBBox();b.push([r.x,r.y,r.x+r.width,r.y+r.height,t.textContent]);n++}var name=sv.getAttribute("data-plot")+"["+(sv.getAttribute("data-clone")||"")+"]";for(var j=0;j<b.length;j++){if(b[j][0]<-0.5||b[j][2]>w+0.5)out.push(name+": '"+b[j][4]+"' leaves the plot");for(var k=j+1;k<b.length;k++){var p=b[j],q=b[k],ox=Math.min(p[2],q[2])-Math.max(p[0],q[0]),oy=Math.min(p[3],q[3])-Math.max(p[1],q[1]);if(ox>0.5&&oy>0.5)out.push(name+": '"+p[4]+"' overlaps '"+q[4]+"' ("+ox.toFixed(1)+" x "+oy.toFixed(1)+" px)")}}}var pre=document.createElement("pre");pre.id="text-overlaps";pre.textContent="MEASURED "+n+" LABELS\n"+out.join("\n")+"\nEND";document.body.appendChild(pre)})();"#;
+
+/// Open a copy of `page` with [`MEASURE_LABELS`] in headless Chromium (network
+/// isolated and checked as for the report); returns how many labels it measured and
+/// the overlaps it found.
+fn label_overlaps(chromium: &Path, work: &Path, tag: &str, page: &Path) -> (usize, Vec<String>) {
+    let html = std::fs::read_to_string(page).expect("page");
+    let measured = work.join(format!("measured-{tag}.html"));
+    std::fs::write(
+        &measured,
+        html.replacen(
+            "</body>",
+            &format!("<script>{MEASURE_LABELS}</script></body>"),
+            1,
+        ),
+    )
+    .unwrap();
+    let (out, log) = headless(chromium, work, tag, &["--dump-dom".into()], &measured);
+    let requests = page_requests(&log);
+    assert!(requests.is_empty(), "{tag}: network requests: {requests:?}");
+    let problems = console_problems(&out.stderr);
+    assert!(problems.is_empty(), "{tag}: console: {problems:?}");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let at = dom
+        .find("<pre id=\"text-overlaps\">")
+        .map(|i| i + "<pre id=\"text-overlaps\">".len())
+        .unwrap_or_else(|| panic!("{tag}: the measuring script did not run"));
+    let body = &dom[at..dom[at..].find("\nEND").map_or(dom.len(), |e| at + e)];
+    let mut lines = body.lines();
+    let n: usize = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .expect("label count");
+    (n, lines.map(str::to_string).collect())
+}
+
+/// A crowded page made from the run: 30 more clones with long, wide and non-ASCII
+/// names and a five-digit depth scale.
+fn crowded_page(dir: &Path, out: &Path) {
+    let mut calls = read_report(&dir.join("calls.json")).expect("calls.json");
+    let mut sel = selection(dir);
+    let first = sel.clones[0].clone();
+    let summary = calls.calls.summaries[0].clone();
+    for i in 0..30 {
+        let name = match i % 3 {
+            0 => format!("WWWWWWWWWWWWWWWWWWWWWWWWWWWW-{i}"),
+            1 => format!("klon-ü-øæå-東京-細胞株-{i}"),
+            _ => format!("iPSC_line_A_clone_{i:03}_passage_12_rep1"),
+        };
+        let mut c = first.clone();
+        c.clone = name.clone();
+        c.rank = None;
+        sel.clones.push(c);
+        let mut s = summary.clone();
+        s.sample = name;
+        s.mean_depth *= 60.0;
+        for b in &mut s.coverage_bins {
+            *b *= 60.0;
+        }
+        calls.calls.summaries.push(s);
+    }
+    std::fs::write(out, render_html(&sel, &calls)).unwrap();
+}
+
 #[test]
 fn report_renders_in_headless_chromium_without_network() {
     let test = "report_renders_in_headless_chromium_without_network";
@@ -536,6 +724,17 @@ fn report_renders_in_headless_chromium_without_network() {
     );
     let problems = console_problems(&out.stderr);
     assert!(problems.is_empty(), "console: {problems:?}");
+
+    // No label of any plot overlaps another or leaves its plot, as the browser lays
+    // them out: in the report, and in a crowded page made from it.
+    let (n, overlaps) = label_overlaps(&chromium, work.path(), "measure", &page);
+    assert!(n > 50, "only {n} labels measured");
+    assert!(overlaps.is_empty(), "report.html: {overlaps:#?}");
+    let crowded = work.path().join("crowded.html");
+    crowded_page(dir, &crowded);
+    let (n, overlaps) = label_overlaps(&chromium, work.path(), "crowded", &crowded);
+    assert!(n > 150, "only {n} labels measured in the crowded page");
+    assert!(overlaps.is_empty(), "crowded page: {overlaps:#?}");
 
     // A screenshot, with the same isolation and checks.
     let png = work.path().join("report.png");

@@ -5,9 +5,9 @@ use super::plots::{
     bullet, coverage_plot, deletion_panel, heatmap, target_load_legend, target_load_plot,
     verdict_class, verdict_icon, CoverageRow, HeatCell, HeatColumn,
 };
-use super::svg::{esc, pct, thousands};
-use crate::call::{CallReport, Genotype, Variant};
-use crate::select::{tally, CloneVerdict, Selection, TargetSet, Verdict};
+use super::svg::{esc, group_digits, pct, thousands};
+use crate::call::{percent, CallReport, Genotype, Variant};
+use crate::select::{tally, CloneVerdict, DeletionLoad, Selection, TargetLoad, TargetSet, Verdict};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
@@ -245,6 +245,162 @@ fn is_note(reason: &str) -> bool {
     NOTES.iter().any(|p| reason.starts_with(p)) || reason.contains("other passing heteroplasm")
 }
 
+/// What a clone's "worst item" cell shows: the item that decided the verdict.
+#[derive(Debug)]
+enum WorstItem<'a> {
+    /// A screened target (for a PASS: the one with the highest upper bound).
+    Target(&'a TargetLoad),
+    /// A large deletion.
+    Deletion(&'a DeletionLoad),
+    /// A rule that is not a load (coverage, identity, mixture, drift, …), with the
+    /// reason that states it.
+    Rule {
+        name: String,
+        verdict: Verdict,
+        reason: &'a str,
+    },
+    /// Nothing to show (no target screened and nothing failed).
+    Nothing,
+}
+
+/// The short name of a rule from the wording of its reason (see
+/// [`crate::select::select`] and the drift rule).
+fn rule_name(reason: &str) -> String {
+    const RULES: &[(&str, &str)] = &[
+        ("drift:", "drift rule"),
+        ("identity:", "identity rule"),
+        ("mean usable depth", "coverage rule (mean depth)"),
+        ("only ", "coverage rule (breadth)"),
+        ("possibly mixed", "mixture rule"),
+        ("no target was screened", "no target screened"),
+        ("deletions not assessed", "deletions not assessed"),
+    ];
+    RULES
+        .iter()
+        .find(|(p, _)| reason.starts_with(p))
+        .map_or_else(
+            || {
+                let head: String = reason.chars().take(32).collect();
+                if head.len() < reason.len() {
+                    format!("{head}…")
+                } else {
+                    head
+                }
+            },
+            |(_, n)| (*n).to_string(),
+        )
+}
+
+/// The item that decided a clone's verdict: for a FAIL (INCONCLUSIVE) clone the
+/// failing (straddling) target with the highest upper bound, else such a deletion,
+/// else the first rule among its reasons; for a PASS clone the target with the highest
+/// upper bound.
+fn worst_item(c: &CloneVerdict) -> WorstItem<'_> {
+    let by_bound = |a: &f64, b: &f64| a.total_cmp(b);
+    if c.verdict == Verdict::Pass {
+        let named = c
+            .worst_target
+            .as_ref()
+            .and_then(|w| c.targets.iter().find(|t| &t.target == w));
+        return named
+            .or_else(|| {
+                c.targets
+                    .iter()
+                    .max_by(|a, b| by_bound(&a.upper_bound, &b.upper_bound))
+            })
+            .map_or(WorstItem::Nothing, WorstItem::Target);
+    }
+    if let Some(t) = c
+        .targets
+        .iter()
+        .filter(|t| t.verdict == c.verdict)
+        .max_by(|a, b| by_bound(&a.upper_bound, &b.upper_bound))
+    {
+        return WorstItem::Target(t);
+    }
+    if let Some(d) = c
+        .deletions
+        .iter()
+        .filter(|d| d.verdict == c.verdict)
+        .max_by(|a, b| by_bound(&a.upper_bound, &b.upper_bound))
+    {
+        return WorstItem::Deletion(d);
+    }
+    match c.reasons.iter().find(|r| !is_note(r)) {
+        Some(r) => WorstItem::Rule {
+            name: rule_name(r),
+            verdict: c.verdict,
+            reason: r,
+        },
+        None => WorstItem::Nothing,
+    }
+}
+
+/// The sort key of a worst item: its verdict first, then how far its upper bound lies
+/// from its maximum (a rule sorts after every load of its verdict).
+fn worst_key(item: &WorstItem) -> f64 {
+    let ratio = |ub: f64, max: f64| {
+        if max > 0.0 {
+            (ub / max).clamp(0.0, 99.0)
+        } else {
+            99.0
+        }
+    };
+    match item {
+        WorstItem::Target(t) => {
+            100.0 * f64::from(verdict_order(t.verdict)) + ratio(t.upper_bound, t.max_load)
+        }
+        WorstItem::Deletion(d) => {
+            100.0 * f64::from(verdict_order(d.verdict)) + ratio(d.upper_bound, d.max_load)
+        }
+        WorstItem::Rule { verdict, .. } => 100.0 * f64::from(verdict_order(*verdict)) + 99.5,
+        WorstItem::Nothing => -1.0,
+    }
+}
+
+/// The load of a target or deletion, labelled: the fraction with its interval, then
+/// "upper bound" and "max" spelled out, so that the bound is never read as the load.
+/// Percentages are written as the reasons write them, so that the two read alike.
+#[allow(clippy::too_many_arguments)]
+fn load_cell(
+    s: &mut String,
+    kind: &str,
+    name: &str,
+    (af, lo, hi): (f64, f64, f64),
+    upper_bound: f64,
+    max: f64,
+    status: &str,
+    verdict: Verdict,
+    conf: f64,
+) {
+    w!(
+        s,
+        "<span class=\"t\">{}</span> <span class=\"vw v-{}\">{}</span><br>\
+         <span class=\"load\" title=\"observed load and its {conf:.0}% interval\">load {} <span class=\"ci\">[{}–{}]</span></span><br>\
+         <span class=\"ubl\"><span class=\"ub\" title=\"one-sided {conf:.0}% upper bound of the load\">upper bound {}</span> <span class=\"max\">· max {}</span></span><br>\
+         <span class=\"st\">{}{}</span><br>{}",
+        esc(name),
+        verdict_class(verdict),
+        match verdict {
+            Verdict::Pass => "below max",
+            Verdict::Inconclusive => "straddles max",
+            Verdict::Fail => "exceeds max",
+        },
+        percent(af),
+        percent(lo),
+        percent(hi),
+        percent(upper_bound),
+        percent(max),
+        if kind.is_empty() {
+            String::new()
+        } else {
+            format!("{kind} · ")
+        },
+        esc(status),
+        bullet(upper_bound, max, verdict)
+    );
+}
+
 fn verdict_section(s: &mut String, sel: &Selection) {
     w!(
         s,
@@ -252,19 +408,17 @@ fn verdict_section(s: &mut String, sel: &Selection) {
          <p class=\"sub\">PASS: the {conf:.0}% upper bound of every screened target is below its maximum and every QC rule holds. \
          FAIL: a load exceeds its maximum or a rule fails. INCONCLUSIVE: an interval straddles a maximum. \
          PASS clones are ranked by their highest target upper bound, then by the number of other heteroplasmies, then by depth. \
+         <b>Decisive item</b>: what decided a FAIL or INCONCLUSIVE (the target, the large deletion or the rule in bold among the reasons); for a PASS, the target with the highest upper bound. \
+         Its <i>load</i> is the observed fraction with its {conf:.0}% interval, its <i>upper bound</i> the one-sided {conf:.0}% bound the verdict compares with the <i>max</i>imum. \
          Click a column heading to sort.</p>\
          <div class=\"tablewrap\"><table class=\"verdicts sortable\" data-plot=\"verdict-table\"><thead><tr>\
          <th data-sort=\"text\" scope=\"col\">Clone</th><th data-sort=\"num\" scope=\"col\">Verdict</th>\
          <th data-sort=\"num\" scope=\"col\" class=\"r\">Rank</th><th data-sort=\"num\" scope=\"col\" class=\"r\">Mean depth</th>\
-         <th data-sort=\"num\" scope=\"col\" class=\"r\">Breadth</th><th data-sort=\"num\" scope=\"col\">Worst target (upper bound)</th>\
+         <th data-sort=\"num\" scope=\"col\" class=\"r\">Breadth</th><th data-sort=\"num\" scope=\"col\">Decisive item</th>\
          <th scope=\"col\">Reasons</th></tr></thead><tbody>",
         conf = sel.confidence * 100.0
     );
     for c in &sel.clones {
-        let worst = c
-            .worst_target
-            .as_ref()
-            .and_then(|w| c.targets.iter().find(|t| &t.target == w));
         w!(
             s,
             "<tr class=\"v-{}\" data-clone=\"{}\"><td data-v=\"{}\"><span class=\"cname\">{}</span></td>\
@@ -283,34 +437,77 @@ fn verdict_section(s: &mut String, sel: &Selection) {
             c.breadth,
             c.breadth * 100.0
         );
-        match (&c.worst_target, worst) {
-            (Some(name), Some(t)) => w!(
+        let item = worst_item(c);
+        let (kind, verdict) = match &item {
+            WorstItem::Target(t) => ("target", Some(t.verdict)),
+            WorstItem::Deletion(d) => ("deletion", Some(d.verdict)),
+            WorstItem::Rule { verdict, .. } => ("rule", Some(*verdict)),
+            WorstItem::Nothing => ("none", None),
+        };
+        w!(
+            s,
+            "<td class=\"worst\" data-v=\"{:.6}\" data-item=\"{kind}\" data-item-verdict=\"{}\">",
+            worst_key(&item),
+            verdict.map_or("", Verdict::as_str)
+        );
+        match &item {
+            WorstItem::Target(t) => load_cell(
                 s,
-                "<td class=\"worst\" data-v=\"{:.8}\"><span class=\"t\">{}</span> <span class=\"ub\">{}</span> <span class=\"max\">/ max {}</span> <span class=\"st\">{}</span><br>{}</td>",
-                c.max_target_upper_bound,
-                esc(name),
-                pct(t.upper_bound),
-                pct(t.max_load),
-                t.status.as_str().replace('_', " "),
-                bullet(t.upper_bound, t.max_load, t.verdict)
+                "",
+                &t.target,
+                (t.af, t.af_lo, t.af_hi),
+                t.upper_bound,
+                t.max_load,
+                &format!(
+                    "{}, {} usable reads",
+                    t.status.as_str().replace('_', " "),
+                    thousands(u64::from(t.depth))
+                ),
+                t.verdict,
+                sel.confidence * 100.0,
             ),
-            (Some(name), None) => w!(
+            WorstItem::Deletion(d) => load_cell(
                 s,
-                "<td class=\"worst\" data-v=\"{:.8}\"><span class=\"t\">{}</span> <span class=\"ub\">{}</span></td>",
-                c.max_target_upper_bound,
-                esc(name),
-                pct(c.max_target_upper_bound)
+                "large deletion",
+                &d.name,
+                (d.af, d.af_lo, d.af_hi),
+                d.upper_bound,
+                d.max_load,
+                &format!(
+                    "{}, {} junction reads",
+                    if d.called { "called" } else { "not called" },
+                    thousands(u64::from(d.junction_reads))
+                ),
+                d.verdict,
+                sel.confidence * 100.0,
             ),
-            (None, _) => s.push_str("<td class=\"worst\" data-v=\"-1\">–</td>"),
+            WorstItem::Rule {
+                name,
+                verdict,
+                reason,
+            } => w!(
+                s,
+                "<span class=\"rule v-{}\" title=\"{}\">{}<span class=\"t\">{}</span></span> <span class=\"vw v-{0}\">{}</span><br><span class=\"st\">see the reason in bold</span>",
+                verdict_class(*verdict),
+                esc(&group_digits(reason)),
+                verdict_icon(*verdict, 14),
+                esc(name),
+                match verdict {
+                    Verdict::Fail => "fails",
+                    Verdict::Inconclusive => "not settled",
+                    Verdict::Pass => "holds",
+                }
+            ),
+            WorstItem::Nothing => s.push('–'),
         }
-        s.push_str("<td><ul class=\"reasons\">");
+        s.push_str("</td><td><ul class=\"reasons\">");
         for r in &c.reasons {
             let class = if c.verdict != Verdict::Pass && !is_note(r) {
                 "decisive"
             } else {
                 "note"
             };
-            w!(s, "<li class=\"{class}\">{}</li>", esc(r));
+            w!(s, "<li class=\"{class}\">{}</li>", esc(&group_digits(r)));
         }
         s.push_str("</ul></td></tr>");
     }
@@ -339,29 +536,44 @@ fn target_section(s: &mut String, sel: &Selection) {
         if let Some(r) = c.rank {
             w!(s, "<span class=\"rank\">rank {r}</span>");
         }
+        // Other heteroplasmies only where there are some (the verdict table's reasons
+        // say the same).
+        let others = match c.other_heteroplasmies {
+            0 => String::new(),
+            1 => " · 1 other heteroplasmy".to_string(),
+            n => format!(" · {} other heteroplasmies", thousands(n as u64)),
+        };
         w!(
             s,
-            "<span class=\"meta\">{}x · {} other heteroplasmies</span></header><div class=\"plot\">{}</div>",
+            "<span class=\"meta\">{}x mean depth{others}</span></header><div class=\"plot\">{}</div>",
             thousands(c.mean_depth.round() as u64),
-            c.other_heteroplasmies,
             target_load_plot(c, sel.confidence)
         );
-        for t in c.targets.iter().filter(|t| t.depth_needed.is_some()) {
-            w!(
-                s,
-                "<p class=\"fine\">{}: about {} usable reads would settle it (now {}).</p>",
-                esc(&t.target),
-                thousands(t.depth_needed.unwrap_or(0)),
-                thousands(t.depth as u64)
-            );
+        for t in c.targets.iter() {
+            if let Some(n) = t.depth_needed {
+                settle_note(
+                    s,
+                    &t.target,
+                    t.af,
+                    t.max_load,
+                    n,
+                    u64::from(t.depth),
+                    "usable reads",
+                );
+            }
         }
-        for d in c.deletions.iter().filter(|d| d.depth_needed.is_some()) {
-            w!(
-                s,
-                "<p class=\"fine\">{}: about {} reads across the breakpoints would settle it.</p>",
-                esc(&d.name),
-                thousands(d.depth_needed.unwrap_or(0))
-            );
+        for d in c.deletions.iter() {
+            if let Some(n) = d.depth_needed {
+                settle_note(
+                    s,
+                    &d.name,
+                    d.af,
+                    d.max_load,
+                    n,
+                    d.depth,
+                    "reads across the breakpoints",
+                );
+            }
         }
         if !c.identity_differences.is_empty() {
             w!(
@@ -373,6 +585,37 @@ fn target_section(s: &mut String, sel: &Selection) {
         s.push_str("</article>");
     }
     s.push_str("</div></section>\n");
+}
+
+/// More reads than this many times the present depth are no practical way to settle
+/// an INCONCLUSIVE load: it sits (too close to) on its maximum.
+const PRACTICAL_DEPTH_FACTOR: u64 = 100;
+
+/// The card's note on what would settle an INCONCLUSIVE load: the depth it needs when
+/// that is practical, else that the load is too close to its maximum for any practical
+/// depth to settle it.
+fn settle_note(s: &mut String, name: &str, af: f64, max: f64, needed: u64, now: u64, unit: &str) {
+    if now > 0 && needed > now.saturating_mul(PRACTICAL_DEPTH_FACTOR) {
+        w!(
+            s,
+            "<p class=\"fine\" data-settle=\"impractical\">{}: the load ({}) is too close to its maximum ({}) for any practical depth to settle it \
+             (about {} {unit} would, {}× the present {}).</p>",
+            esc(name),
+            percent(af),
+            percent(max),
+            thousands(needed),
+            thousands(needed / now),
+            thousands(now)
+        );
+    } else {
+        w!(
+            s,
+            "<p class=\"fine\" data-settle=\"depth\">{}: about {} {unit} would settle it (now {}).</p>",
+            esc(name),
+            thousands(needed),
+            thousands(now)
+        );
+    }
 }
 
 fn coverage_section(s: &mut String, sel: &Selection, calls: &CallReport) {
@@ -497,8 +740,8 @@ fn heatmap_section(s: &mut String, sel: &Selection, calls: &CallReport) {
          Colour: allele fraction (square-root scale); number: the fraction of a called cell; hatched and italic: the call failed a filter; grey: not called in that clone. \
          A variant seen in one clone only is specific to that clone; one at similar levels in every clone points to the donor or to the method.</p>\
          <div class=\"plot scroll\">{}</div></section>\n",
-        het.len(),
-        set.variants.len(),
+        thousands(het.len() as u64),
+        thousands(set.variants.len() as u64),
         heatmap(&rows, &cols, hidden)
     );
 }
@@ -653,10 +896,18 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .badge.inc{background:var(--inc-bg);color:var(--inc-ink)}
 .badge.fail{background:var(--fail-bg);color:var(--fail-ink)}
 svg.ic{flex:none;display:inline-block;vertical-align:middle}
-.worst{white-space:nowrap;font-size:13px}
+.worst{font-size:13px;min-width:14.5em;max-width:19em;line-height:1.45}
+.worst span{white-space:nowrap}
+.worst span.st{white-space:normal}
 .worst .t{font-weight:600}
 .worst .ub{font-variant-numeric:tabular-nums}
-.worst .max,.worst .st{color:var(--muted)}
+.worst .max,.worst .st,.worst .ci,.worst .kind{color:var(--muted)}
+.worst .load{font-variant-numeric:tabular-nums;font-weight:600}
+.worst .ci{font-weight:400}
+.worst .kind{font-size:11px;text-transform:uppercase;letter-spacing:.04em}
+.worst .vw{font-size:11px;font-weight:700;padding:0 7px;border-radius:999px;white-space:nowrap}
+.vw.v-pass{background:var(--pass-bg);color:var(--pass-ink)}.vw.v-inc{background:var(--inc-bg);color:var(--inc-ink)}.vw.v-fail{background:var(--fail-bg);color:var(--fail-ink)}
+.worst .rule{display:inline-flex;align-items:center;gap:5px}
 svg.bullet{margin-top:3px}
 ul.reasons{margin:0;padding-left:16px;font-size:13px;color:#3a4253;max-width:46em;min-width:17em}
 ul.reasons li{margin:1px 0;overflow-wrap:break-word}
@@ -710,7 +961,7 @@ footer{color:var(--muted);font-size:12.5px;padding:6px 24px 30px}
  .plot.scroll svg{max-width:100%}
  .tablewrap{overflow:visible}
  table.verdicts{font-size:9pt}
- table.verdicts th,.worst{white-space:normal}
+ table.verdicts th,.worst,.worst span{white-space:normal}
  ul.reasons{font-size:8.5pt;min-width:14em}
  table.verdicts th[data-sort]::after{content:none}
 }
@@ -720,6 +971,7 @@ footer{color:var(--muted);font-size:12.5px;padding:6px 24px 30px}
 mod tests {
     use super::super::fixture::{self, HOSTILE};
     use super::*;
+    use crate::select::{select, Policy};
 
     #[test]
     fn page_has_every_section_plot_and_clone() {
@@ -775,6 +1027,200 @@ mod tests {
         assert!(h.contains("data-variant=\"m.3243A&gt;G\""));
         assert!(h.contains("data-variant=\"m.302A&gt;C\""));
         assert!(!h.contains("data-variant=\"m.263A&gt;G\""));
+    }
+
+    /// The "decisive item" cell of a clone's row in the verdict table.
+    fn worst_cell<'a>(h: &'a str, clone: &str) -> &'a str {
+        let row = h
+            .find(&format!("data-clone=\"{}\"><td", esc(clone)))
+            .unwrap_or_else(|| panic!("no row for {clone}"));
+        let cell = row + h[row..].find("<td class=\"worst\"").expect("worst cell");
+        let end = cell + h[cell..].find("</td>").unwrap();
+        &h[cell..end]
+    }
+
+    #[test]
+    fn the_decisive_item_is_what_decided_the_verdict() {
+        let calls = fixture::calls();
+        let sel = fixture::selection(&calls);
+        let h = render_html(&sel, &calls);
+        let blue = super::super::plots::BLUE;
+        // A FAIL on a target: that target, its numbers labelled.
+        let hostile = sel.clones.iter().find(|c| c.clone == HOSTILE).unwrap();
+        assert_eq!(hostile.verdict, Verdict::Fail);
+        let t = &hostile.targets[0];
+        let cell = worst_cell(&h, HOSTILE);
+        assert!(
+            cell.contains("data-item=\"target\" data-item-verdict=\"FAIL\""),
+            "{cell}"
+        );
+        assert!(cell.contains("<span class=\"t\">m.3243A&gt;G</span>"));
+        for labelled in [
+            format!(
+                "load {} <span class=\"ci\">[{}–{}]</span>",
+                percent(t.af),
+                percent(t.af_lo),
+                percent(t.af_hi)
+            ),
+            format!("upper bound {}</span>", percent(t.upper_bound)),
+            format!("· max {}</span>", percent(t.max_load)),
+            "exceeds max".to_string(),
+            "detected, 1,500 usable reads".to_string(),
+        ] {
+            assert!(cell.contains(&labelled), "{labelled} missing in {cell}");
+        }
+        // A FAIL on the deletion (its target is far below the maximum): the deletion,
+        // drawn as failing, never as a blue "below maximum" bar.
+        let cell = worst_cell(&h, "clone_c");
+        assert!(
+            cell.contains("data-item=\"deletion\" data-item-verdict=\"FAIL\""),
+            "{cell}"
+        );
+        assert!(cell.contains("m.8470_13446del") && cell.contains("large deletion · called"));
+        assert!(cell.contains("load 30% ") && cell.contains("· max 1.0%"));
+        assert!(!cell.contains(blue), "{cell}");
+        // INCONCLUSIVE on the deletion's bound: the deletion again.
+        let cell = worst_cell(&h, "clone_a");
+        assert!(
+            cell.contains("data-item=\"deletion\" data-item-verdict=\"INCONCLUSIVE\""),
+            "{cell}"
+        );
+        assert!(cell.contains("straddles max") && !cell.contains(blue));
+
+        // A FAIL on a QC rule alone: the rule, not a target that looks fine.
+        let mut policy = Policy::default();
+        policy.coverage.min_mean_depth = 5000.0;
+        policy.deletions.max_load = 0.5;
+        let sel = select(&calls, &policy, None).unwrap();
+        let h = render_html(&sel, &calls);
+        let a = sel.clones.iter().find(|c| c.clone == "clone_a").unwrap();
+        assert_eq!(a.verdict, Verdict::Fail);
+        let cell = worst_cell(&h, "clone_a");
+        assert!(
+            cell.contains("data-item=\"rule\" data-item-verdict=\"FAIL\""),
+            "{cell}"
+        );
+        assert!(cell.contains("coverage rule (mean depth)") && cell.contains("fails"));
+        assert!(
+            !cell.contains(blue) && !cell.contains("below max"),
+            "{cell}"
+        );
+        // Every clone that is not a PASS shows an item of its own verdict.
+        for c in sel.clones.iter().filter(|c| c.verdict != Verdict::Pass) {
+            let cell = worst_cell(&h, &c.clone);
+            assert!(
+                cell.contains(&format!("data-item-verdict=\"{}\"", c.verdict.as_str())),
+                "{}: {cell}",
+                c.clone
+            );
+        }
+
+        // A PASS: the target with the highest upper bound, below its maximum.
+        let mut policy = Policy::default();
+        policy.deletions.max_load = 0.5;
+        let sel = select(&calls, &policy, None).unwrap();
+        let h = render_html(&sel, &calls);
+        let a = sel.clones.iter().find(|c| c.clone == "clone_a").unwrap();
+        assert_eq!(a.verdict, Verdict::Pass);
+        let cell = worst_cell(&h, "clone_a");
+        assert!(
+            cell.contains("data-item=\"target\" data-item-verdict=\"PASS\""),
+            "{cell}"
+        );
+        assert!(cell.contains("below max") && cell.contains(blue));
+    }
+
+    #[test]
+    fn other_heteroplasmies_are_mentioned_only_when_there_are_some() {
+        let calls = fixture::calls();
+        let mut sel = fixture::selection(&calls);
+        assert!(sel.clones.iter().all(|c| c.other_heteroplasmies == 0));
+        let h = render_html(&sel, &calls);
+        assert!(!h.contains("0 other heteroplasm"), "zero said");
+        assert_eq!(h.matches("x mean depth</span>").count(), 3);
+        sel.clones[0].other_heteroplasmies = 2;
+        sel.clones[2].other_heteroplasmies = 1;
+        let h = render_html(&sel, &calls);
+        assert_eq!(h.matches(" · 2 other heteroplasmies</span>").count(), 1);
+        assert_eq!(h.matches(" · 1 other heteroplasmy</span>").count(), 1);
+        assert!(!h.contains("0 other heteroplasm"));
+    }
+
+    /// The text a reader sees (tooltips included), without the verbatim TOML blocks,
+    /// the style sheet and the script.
+    fn visible_text(h: &str) -> String {
+        let mut s = h.to_string();
+        for (open, close) in [
+            ("<style", "</style>"),
+            ("<script", "</script>"),
+            ("<pre", "</pre>"),
+        ] {
+            while let Some(a) = s.find(open) {
+                let b = a + s[a..].find(close).unwrap() + close.len();
+                s.replace_range(a..b, " ");
+            }
+        }
+        let mut out = String::new();
+        let mut in_tag = false;
+        for ch in s.chars() {
+            match ch {
+                '<' => in_tag = true,
+                '>' if in_tag => {
+                    in_tag = false;
+                    out.push(' ');
+                }
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&amp;", "&")
+    }
+
+    #[test]
+    fn counts_have_thousands_separators_everywhere() {
+        let calls = fixture::calls();
+        let mut sel = fixture::selection(&calls);
+        // The shape of the selection's message for a load on the maximum.
+        let c = &mut sel.clones[0];
+        c.verdict = Verdict::Inconclusive;
+        c.reasons.insert(
+            0,
+            "m.3243A>G at 5.0% with upper bound 5.8% straddles the maximum 5.0% (2464 usable reads); about 19505150 usable reads would settle it".into(),
+        );
+        c.targets[0].depth_needed = Some(19_505_150);
+        c.targets[0].af = 0.05;
+        c.targets[0].depth = 2464;
+        c.mean_depth = 12_345.4;
+        let h = render_html(&sel, &calls);
+        assert!(h.contains("(2,464 usable reads); about 19,505,150 usable reads would settle it"));
+        assert!(h.contains(
+            "m.3243A&gt;G: the load (5.0%) is too close to its maximum (5.0%) for any practical depth to settle it (about 19,505,150 usable reads would, 7,916× the present 2,464)."
+        ));
+        assert!(h.contains(">12,345x</td>"));
+        // A depth within reach is said as such (the deletion of another clone).
+        assert!(h.contains("data-settle=\"depth\">m.8470_13446del: about "));
+        let text = visible_text(&h);
+        let grouped = group_digits(&text);
+        if grouped != text {
+            let at = text
+                .char_indices()
+                .zip(grouped.chars())
+                .find(|((_, a), b)| a != b)
+                .map_or(0, |((i, _), _)| i);
+            let from = text[..at]
+                .char_indices()
+                .rev()
+                .nth(60)
+                .map_or(0, |(i, _)| i);
+            panic!(
+                "a count without separators: …{}…",
+                &text[from..(at + 40).min(text.len())]
+            );
+        }
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! Every user-derived string goes through [`esc`] exactly once, where it is written.
 
 use super::svg::{
-    af_to_t, esc, n1, nice_ticks, pct, pct_tick, thousands, viridis, viridis_gradient,
-    viridis_wants_dark_text, Linear, Log10,
+    af_to_t, esc, fit_text, n1, nice_ticks, pct, pct_tick, text_width, thousands, viridis,
+    viridis_gradient, viridis_wants_dark_text, Linear, Log10,
 };
 use super::DeletionResult;
 use crate::call::COVERAGE_BIN;
@@ -616,8 +616,9 @@ pub(crate) fn genes() -> Vec<Gene> {
 /// Height of [`gene_map`].
 const GENE_MAP_H: f64 = 44.0;
 
-/// The gene map on the genome axis `x`, its track starting at `y`.
-fn gene_map(s: &mut String, x: &Linear, y: f64) {
+/// The gene map on the genome axis `x`, its track starting at `y`; returns where its
+/// key ends (the x of its last label's end), for a key written after it.
+fn gene_map(s: &mut String, x: &Linear, y: f64) -> f64 {
     let track = 14.0;
     w!(
         s,
@@ -658,9 +659,10 @@ fn gene_map(s: &mut String, x: &Linear, y: f64) {
             _ => g.name.trim_start_matches("MT-"),
         };
         let (x0, x1) = (x.at(g.start as f64), x.at(g.end as f64));
-        let mid = (x0 + x1) / 2.0;
-        let half = label.len() as f64 * 3.2;
-        if x1 - x0 < 14.0 || mid - half < last_end + 3.0 {
+        let half = text_width(label, 10.0, false) / 2.0;
+        // Centred under the locus, kept inside the genome axis.
+        let mid = ((x0 + x1) / 2.0).min(x.at(MT_LENGTH as f64 + 0.5) - half);
+        if x1 - x0 < 14.0 || mid - half < last_end + 4.0 {
             continue;
         }
         last_end = mid + half;
@@ -681,6 +683,7 @@ fn gene_map(s: &mut String, x: &Linear, y: f64) {
         ("#d5d9e0", "control region"),
     ];
     let mut xx = kx;
+    let mut end = kx;
     for (fill, name) in items {
         w!(
             s,
@@ -690,8 +693,10 @@ fn gene_map(s: &mut String, x: &Linear, y: f64) {
             n1(xx + 14.0),
             n1(ky)
         );
-        xx += 22.0 + name.len() as f64 * 5.6;
+        end = xx + 14.0 + text_width(name, 10.5, false);
+        xx = end + 10.0;
     }
+    end
 }
 
 /// The genome axis (ticks every 1,000 bp, labels every 2,000) at `y`.
@@ -812,9 +817,9 @@ pub(crate) fn coverage_plot(rows: &[CoverageRow], min_depth: Option<f64>) -> Str
         };
         w!(
             s,
-            "<title>{}: mean {:.0}x per 100-bp bin</title>",
+            "<title>{}: mean {}x per 100-bp bin</title>",
             esc(r.clone),
-            mean
+            thousands(mean.round() as u64)
         );
         w!(
             s,
@@ -823,11 +828,15 @@ pub(crate) fn coverage_plot(rows: &[CoverageRow], min_depth: Option<f64>) -> Str
             n1(W - R - L)
         );
         verdict_glyph(&mut s, r.verdict, 10.0, y0 + TRACK / 2.0, 6.5);
+        // Labels of the left margin, laid out so that none overlaps another (see the
+        // tests): the clone name in the middle of its track, cut to the margin; the
+        // shared scale's top at the top of the track. The bottom of every track is 0
+        // (said once, on the last track, so that it never meets the next track's top).
         w!(
             s,
             "<text x=\"22\" y=\"{}\" class=\"lab\">{}</text>",
             n1(y0 + TRACK / 2.0 + 4.0),
-            esc(&truncate(r.clone, 18))
+            esc(&fit_text(r.clone, 12.0, L - 22.0 - 8.0))
         );
         w!(
             s,
@@ -836,12 +845,14 @@ pub(crate) fn coverage_plot(rows: &[CoverageRow], min_depth: Option<f64>) -> Str
             n1(y0 + 8.0),
             thousands(ymax as u64)
         );
-        w!(
-            s,
-            "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"end\">0</text>",
-            L - 5.0,
-            n1(y0 + TRACK)
-        );
+        if k + 1 == n {
+            w!(
+                s,
+                "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"end\">0</text>",
+                L - 5.0,
+                n1(y0 + TRACK)
+            );
+        }
         // Area (step per bin).
         if !r.bins.is_empty() {
             let mut d = format!("M{} {}", n1(bin_x(0)), n1(y.at(0.0)));
@@ -891,11 +902,12 @@ pub(crate) fn coverage_plot(rows: &[CoverageRow], min_depth: Option<f64>) -> Str
         );
     }
     genome_axis(&mut s, &x, axis_y);
-    gene_map(&mut s, &x, axis_y + 26.0);
-    // Key of the lines, after the gene map's key on the same line.
+    let gene_key_end = gene_map(&mut s, &x, axis_y + 26.0);
+    // Key of the lines, after the gene map's key on the same line (text widths
+    // estimated generously, so that no key label runs into the next symbol).
     let ky = axis_y + 26.0 + GENE_MAP_H - 4.0;
     let mut key = String::new();
-    let mut kx = L + 430.0;
+    let mut kx = (L + 430.0).max(gene_key_end + 30.0);
     w!(
         key,
         "<rect x=\"{}\" y=\"{}\" width=\"16\" height=\"8\" fill=\"{BLUE}\" fill-opacity=\"0.32\" stroke=\"{BLUE}\"/><text x=\"{}\" y=\"{}\" class=\"tick\">clone</text>",
@@ -904,7 +916,7 @@ pub(crate) fn coverage_plot(rows: &[CoverageRow], min_depth: Option<f64>) -> Str
         n1(kx + 20.0),
         n1(ky)
     );
-    kx += 20.0 + 5.0 * 6.6 + 18.0;
+    kx += 20.0 + text_width("clone", 10.5, false) + 18.0;
     if n >= 3 {
         w!(
             key,
@@ -915,7 +927,7 @@ pub(crate) fn coverage_plot(rows: &[CoverageRow], min_depth: Option<f64>) -> Str
             n1(kx + 22.0),
             n1(ky)
         );
-        kx += 22.0 + 19.0 * 6.6 + 18.0;
+        kx += 22.0 + text_width("median of the plate", 10.5, false) + 18.0;
     }
     if let Some(m) = min_depth.filter(|&m| m > 0.0 && m < ymax) {
         w!(
@@ -1057,7 +1069,7 @@ pub(crate) fn heatmap(rows: &[(&str, Verdict)], cols: &[HeatColumn], hidden: usi
             s,
             "<text x=\"22\" y=\"{}\" class=\"lab\">{}<title>{}</title></text>",
             n1(y0 + CH / 2.0 + 4.0),
-            esc(&truncate(clone, 18)),
+            esc(&fit_text(clone, 12.0, L - 22.0 - 8.0)),
             esc(clone)
         );
         for (j, c) in cols.iter().enumerate() {
@@ -1164,7 +1176,9 @@ pub(crate) fn heatmap(rows: &[(&str, Verdict)], cols: &[HeatColumn], hidden: usi
             pct_tick(f)
         );
     }
-    let kx = lx + 262.0;
+    // The marks' key, each item after the previous one's (generously estimated) text.
+    let mut kx = lx + 262.0;
+    let gap = 18.0;
     w!(
         s,
         "<rect x=\"{}\" y=\"{}\" width=\"16\" height=\"12\" fill=\"{}\"/><rect x=\"{0}\" y=\"{1}\" width=\"16\" height=\"12\" fill=\"url(#ms-hm-hatch)\"/><text x=\"{}\" y=\"{}\" class=\"tick\">call failed a filter</text>",
@@ -1174,26 +1188,29 @@ pub(crate) fn heatmap(rows: &[(&str, Verdict)], cols: &[HeatColumn], hidden: usi
         n1(kx + 20.0),
         n1(ly + 9.0)
     );
+    kx += 20.0 + text_width("call failed a filter", 10.5, false) + gap;
     w!(
         s,
         "<rect x=\"{}\" y=\"{}\" width=\"16\" height=\"12\" fill=\"#eef0f3\"/><text x=\"{}\" y=\"{}\" class=\"tick\">not called</text>",
-        n1(kx + 130.0),
+        n1(kx),
         n1(ly - 1.0),
-        n1(kx + 150.0),
+        n1(kx + 20.0),
         n1(ly + 9.0)
     );
+    kx += 20.0 + text_width("not called", 10.5, false) + gap;
     w!(
         s,
         "<path d=\"M{} {}l5 5l-5 5l-5-5z\" fill=\"{VERMILLION}\"/><text x=\"{}\" y=\"{}\" class=\"tick\">pathogenic target</text>",
-        n1(kx + 222.0),
+        n1(kx + 5.0),
         n1(ly - 1.0),
-        n1(kx + 232.0),
+        n1(kx + 15.0),
         n1(ly + 9.0)
     );
+    kx += 15.0 + text_width("pathogenic target", 10.5, false) + gap;
     w!(
         s,
         "<text x=\"{}\" y=\"{}\" class=\"tick\">† artefact-prone site</text>",
-        n1(kx + 330.0),
+        n1(kx),
         n1(ly + 9.0)
     );
     if hidden > 0 {
@@ -1202,7 +1219,7 @@ pub(crate) fn heatmap(rows: &[(&str, Verdict)], cols: &[HeatColumn], hidden: usi
             "<text x=\"{}\" y=\"{}\" class=\"note\">{} further variant(s) not shown (see calls.tsv)</text>",
             n1(lx),
             n1(ly + 38.0),
-            hidden
+            thousands(hidden as u64)
         );
     }
     s.push_str("</svg>");
@@ -1276,7 +1293,7 @@ pub(crate) fn deletion_panel(
             s,
             "<text x=\"22\" y=\"{}\" class=\"lab\">{}<title>{}</title></text>",
             n1(base - 1.0),
-            esc(&truncate(clone, 18)),
+            esc(&fit_text(clone, 12.0, L - 22.0 - 8.0)),
             esc(clone)
         );
         w!(
@@ -1410,7 +1427,7 @@ pub(crate) fn deletion_panel(
         s.push_str("</g>");
     }
     genome_axis(&mut s, &x, axis_y);
-    gene_map(&mut s, &x, axis_y + 26.0);
+    let _ = gene_map(&mut s, &x, axis_y + 26.0);
     s.push_str("</svg>");
     s
 }
@@ -1536,6 +1553,152 @@ mod tests {
         assert!(s.contains("0–1,000x"));
     }
 
+    /// The box of every `<text>` of an SVG that is not rotated: (text, x0, x1, y0, y1),
+    /// from its position, anchor and class, its width estimated as the layout does
+    /// ([`text_width`], generous) and its height from the class's font size.
+    pub(crate) fn text_boxes(svg: &str) -> Vec<(String, f64, f64, f64, f64)> {
+        let attr = |tag: &str, name: &str| -> Option<String> {
+            let pat = format!(" {name}=\"");
+            let i = tag.find(&pat)? + pat.len();
+            Some(tag[i..].split('"').next()?.to_string())
+        };
+        let mut out = Vec::new();
+        let mut rest = svg;
+        while let Some(i) = rest.find("<text ") {
+            let after = &rest[i..];
+            let open_end = after.find('>').unwrap();
+            let tag = &after[..open_end];
+            let close = after.find("</text>").unwrap();
+            let mut inner = after[open_end + 1..close].to_string();
+            rest = &after[close..];
+            if tag.contains("transform=") {
+                continue;
+            }
+            // Drop tooltips, then any other markup.
+            while let (Some(a), Some(b)) = (inner.find("<title>"), inner.find("</title>")) {
+                inner.replace_range(a..b + 8, "");
+            }
+            let mut text = String::new();
+            let mut in_tag = false;
+            for ch in inner.chars() {
+                match ch {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            let text = text
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'")
+                .replace("&amp;", "&");
+            let px = match attr(tag, "class").as_deref() {
+                Some("lab") => 12.0,
+                Some("val") => 11.5,
+                Some("note") => 13.5,
+                Some("gene") => 10.0,
+                Some("cell") => 11.0,
+                _ => 10.5,
+            };
+            let bold = tag.contains("font-weight");
+            let x: f64 = attr(tag, "x").unwrap().parse().unwrap();
+            let y: f64 = attr(tag, "y").unwrap().parse().unwrap();
+            let w = text_width(&text, px, bold);
+            let x0 = match attr(tag, "text-anchor").as_deref() {
+                Some("end") => x - w,
+                Some("middle") => x - w / 2.0,
+                _ => x,
+            };
+            out.push((text, x0, x0 + w, y - 0.8 * px, y + 0.25 * px));
+        }
+        out
+    }
+
+    /// Pairs of text boxes that overlap.
+    pub(crate) fn overlapping(boxes: &[(String, f64, f64, f64, f64)]) -> Vec<(String, String)> {
+        let mut bad = Vec::new();
+        for (i, a) in boxes.iter().enumerate() {
+            for b in &boxes[i + 1..] {
+                let ox = a.2.min(b.2) - a.1.max(b.1);
+                let oy = a.4.min(b.4) - a.3.max(b.3);
+                if ox > 0.0 && oy > 0.0 {
+                    bad.push((a.0.clone(), b.0.clone()));
+                }
+            }
+        }
+        bad
+    }
+
+    #[test]
+    fn coverage_labels_never_overlap_even_when_crowded() {
+        const L: f64 = 168.0;
+        let check = |rows: &[CoverageRow], what: &str| {
+            let s = coverage_plot(rows, Some(500.0));
+            let boxes = text_boxes(&s);
+            assert!(boxes.len() > rows.len(), "{what}: {} labels", boxes.len());
+            let bad = overlapping(&boxes);
+            assert!(bad.is_empty(), "{what}: overlapping labels {bad:?}");
+            for (t, x0, x1, _, _) in &boxes {
+                assert!(
+                    *x0 >= 0.0 && *x1 <= 1120.0,
+                    "{what}: {t} outside ({x0}–{x1})"
+                );
+            }
+            // Clone names stay in the left margin, before the tracks.
+            for r in rows {
+                let shown = boxes
+                    .iter()
+                    .find(|b| {
+                        let stem: String = r.clone.chars().take(3).collect();
+                        b.0.starts_with(&stem) && b.1 == 22.0
+                    })
+                    .unwrap_or_else(|| panic!("{what}: no label for {}", r.clone));
+                assert!(
+                    shown.2 <= L - 4.0,
+                    "{what}: {} runs into the track",
+                    shown.0
+                );
+            }
+            // The shared scale's 0 is said once.
+            assert_eq!(s.matches(">0</text>").count(), 1, "{what}");
+        };
+        // The unit-test fixture's three clones.
+        let calls = super::super::fixture::calls();
+        let rows: Vec<CoverageRow> = calls
+            .calls
+            .summaries
+            .iter()
+            .map(|x| CoverageRow {
+                clone: &x.sample,
+                verdict: Verdict::Pass,
+                bins: &x.coverage_bins,
+            })
+            .collect();
+        check(&rows, "fixture");
+        // Crowded: 40 clones, long and wide names, a five-digit depth scale.
+        let deep = vec![123_456f32; 166];
+        let names: Vec<String> = (0..40)
+            .map(|i| match i % 4 {
+                0 => format!("WWWWWWWWWWWWWWWWWWWWWWWW-{i}"),
+                1 => format!("klon-ü-øæå-東京-細胞株-{i}"),
+                2 => format!("iPSC_line_A_clone_{i:03}_p12_rep1"),
+                _ => format!("c{i}"),
+            })
+            .collect();
+        let rows: Vec<CoverageRow> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| CoverageRow {
+                clone: n,
+                verdict: [Verdict::Pass, Verdict::Fail, Verdict::Inconclusive][i % 3],
+                bins: &deep,
+            })
+            .collect();
+        check(&rows, "crowded");
+    }
+
     fn cell(af: f64, called: bool, filters: &[&str]) -> HeatCell {
         HeatCell {
             af,
@@ -1580,6 +1743,9 @@ mod tests {
         assert!(s.contains("filtered: strand_bias"));
         assert!(s.contains("2 further variant(s) not shown"));
         assert!(s.contains(">43%<"));
+        // The legend's items (and every other upright label) keep clear of each other.
+        let bad = overlapping(&text_boxes(&s));
+        assert!(bad.is_empty(), "overlapping labels {bad:?}");
     }
 
     #[test]

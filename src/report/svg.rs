@@ -188,6 +188,93 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// Thousands separators in the counts of a sentence written elsewhere (a reason of the
+/// selection): every standalone run of four or more digits (`2464 usable reads`,
+/// `about 19505150 reads`, `3000x`) gets its commas; digits that are part of a name, a
+/// decimal, a date or an exponent (`m.8470_13446del`, `0.12345`, `2024-03-01`,
+/// `9.8e-12`) are left alone. Already grouped numbers stay as they are.
+pub fn group_digits(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            i += 1;
+        }
+        let run: String = chars[start..i].iter().collect();
+        let before = start.checked_sub(1).map(|k| chars[k]);
+        let after = chars.get(i).copied();
+        let after2 = chars.get(i + 1).copied();
+        let glued_before = before.is_some_and(|c| {
+            c.is_alphanumeric() || matches!(c, '.' | '_' | ',' | '-' | '/' | ':' | '+' | '#')
+        });
+        let glued_after = match after {
+            None => false,
+            // A count of reads or a depth (`3000x`), not a word.
+            Some('x') => after2.is_some_and(|c| c.is_alphanumeric()),
+            Some(c) if c.is_alphanumeric() => true,
+            Some('-' | '/' | ':' | '_' | ',') => after2.is_some_and(|c| c.is_ascii_digit()),
+            Some('.') => after2.is_some_and(|c| c.is_ascii_digit()),
+            Some(_) => false,
+        };
+        let decimal = after == Some('.') && after2.is_some_and(|c| c.is_ascii_digit());
+        if run.len() >= 4 && !glued_before && !glued_after && !decimal && run.len() <= 19 {
+            match run.parse::<u64>() {
+                Ok(n) if !run.starts_with('0') => out.push_str(&thousands(n)),
+                _ => out.push_str(&run),
+            }
+        } else {
+            out.push_str(&run);
+        }
+    }
+    out
+}
+
+/// A generous estimate of the width in pixels of `text` set at `px` pixels in the
+/// page's sans-serif font (system-ui, else DejaVu Sans, the widest of the usual
+/// fallbacks), for laying out SVG labels so that they never overlap. Widths per
+/// character class are those of DejaVu Sans rounded up; anything outside ASCII counts
+/// as a full em.
+pub fn text_width(text: &str, px: f64, bold: bool) -> f64 {
+    let em: f64 = text
+        .chars()
+        .map(|c| match c {
+            'i' | 'j' | 'l' | '.' | ',' | ':' | ';' | '\'' | '|' | '!' | 'I' => 0.32,
+            ' ' | 'f' | 't' | 'r' | '(' | ')' | '[' | ']' | '-' | '/' => 0.42,
+            'm' | 'w' | 'M' | 'W' | '%' | '@' | '…' | '—' | '–' => 1.0,
+            '0'..='9' => 0.64,
+            'a'..='z' => 0.63,
+            'A'..='Z' => 0.78,
+            c if c.is_ascii() => 0.84,
+            _ => 1.0,
+        })
+        .sum();
+    em * px * if bold { 1.1 } else { 1.0 }
+}
+
+/// `text` shortened with an ellipsis so that [`text_width`] at `px` stays within
+/// `max_w` pixels (unchanged when it fits).
+pub fn fit_text(text: &str, px: f64, max_w: f64) -> String {
+    if text_width(text, px, false) <= max_w {
+        return text.to_string();
+    }
+    let mut t: String = text.chars().collect();
+    while !t.is_empty() {
+        t.pop();
+        let candidate = format!("{t}…");
+        if text_width(&candidate, px, false) <= max_w {
+            return candidate;
+        }
+    }
+    "…".to_string()
+}
+
 /// Viridis (perceptually uniform and readable with every common colour-vision
 /// deficiency), sampled at nine points and interpolated linearly.
 const VIRIDIS: [[u8; 3]; 9] = [
@@ -334,6 +421,45 @@ mod tests {
         assert_eq!(n1(3.06), "3.1");
         assert_eq!(n1(-0.0), "0");
         assert_eq!(n1(f64::NAN), "0");
+    }
+
+    #[test]
+    fn counts_in_sentences_get_separators_names_do_not() {
+        assert_eq!(
+            group_digits("m.3243A>G at 5.0% with upper bound 5.8% straddles the maximum 5.0% (2464 usable reads); about 19505150 usable reads would settle it"),
+            "m.3243A>G at 5.0% with upper bound 5.8% straddles the maximum 5.0% (2,464 usable reads); about 19,505,150 usable reads would settle it"
+        );
+        assert_eq!(
+            group_digits("mean usable depth 1438x is below the minimum 3000x"),
+            "mean usable depth 1,438x is below the minimum 3,000x"
+        );
+        // Names, positions, decimals, dates, exponents and grouped numbers stay.
+        for same in [
+            "deletion m.8470_13446del at 31%",
+            "+m.16519T>C, -m.12612A>G",
+            "0.12345 and 1234.5",
+            "between passages 2024-01-05 and 2024-03-01",
+            "p = 9.8e-12",
+            "already 19,505,150 reads",
+            "999 reads, 16569bp, clone1234",
+            "0012 reads",
+        ] {
+            assert_eq!(group_digits(same), same);
+        }
+        assert_eq!(group_digits("1234"), "1,234");
+        assert_eq!(group_digits("(1234)"), "(1,234)");
+    }
+
+    #[test]
+    fn text_fits_its_width() {
+        assert!(text_width("WWW", 12.0, false) > text_width("iii", 12.0, false) * 2.5);
+        assert!(text_width("2,000x", 10.5, false) > 30.0);
+        let t = fit_text("a_very_long_clone_name_WWWWWW", 12.0, 120.0);
+        assert!(
+            t.ends_with('…') && text_width(&t, 12.0, false) <= 120.0,
+            "{t}"
+        );
+        assert_eq!(fit_text("clone01", 12.0, 120.0), "clone01");
     }
 
     #[test]

@@ -71,15 +71,86 @@ fn shown(c: &CloneTrack) -> Vec<&Trajectory> {
     v
 }
 
-/// One clone's trajectory plot: fraction (linear) against the passage axis.
+/// Whether a trajectory is a screened target of the policy, the only kind drawn against
+/// a maximum and a drift allowance.
+fn screened(t: &Trajectory) -> bool {
+    t.target && t.max_load.is_some()
+}
+
+/// Which variants a panel of the trajectory plot holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PanelKind {
+    /// Screened targets: drawn with their policy maximum and drift allowance.
+    Targets,
+    /// Everything else: no maximum applies, none is drawn.
+    Others,
+}
+
+/// Labels at the right of a panel, one per series at the height of its last point,
+/// pushed apart so that two never come closer than `gap` and kept within `lo..=hi`
+/// (when they cannot all fit, the gap wins over the range).
+fn place_labels(mut labels: Vec<(f64, usize)>, gap: f64, lo: f64, hi: f64) -> Vec<(f64, usize)> {
+    labels.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut prev = f64::NEG_INFINITY;
+    for l in labels.iter_mut() {
+        l.0 = l.0.max(lo).max(prev + gap);
+        prev = l.0;
+    }
+    // Pull back up from the bottom when the last ran past it.
+    let mut next = f64::INFINITY;
+    for l in labels.iter_mut().rev() {
+        l.0 = l.0.min(hi).min(next - gap);
+        next = l.0;
+    }
+    // Never above the top: then the gap wins (panels are sized so that it does not
+    // happen).
+    let mut prev = f64::NEG_INFINITY;
+    for l in labels.iter_mut() {
+        l.0 = l.0.max(lo).max(prev + gap);
+        prev = l.0;
+    }
+    labels
+}
+
+/// Vertical room between two right-hand labels (a name and its flags line).
+const LABEL_GAP: f64 = 26.0;
+
+/// One clone's trajectory plot: fraction (linear) against the passage axis. Screened
+/// targets and other variants are drawn in separate panels, each on its own scale:
+/// the policy maximum (dashed, shaded above) and each target's drift allowance
+/// (dotted) are drawn in the targets' panel only, so that no other variant is ever
+/// read against a maximum that does not apply to it.
 pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
     const W: f64 = 600.0;
     const L: f64 = 52.0;
     const R: f64 = 178.0;
-    const TOP: f64 = 14.0;
-    const PH: f64 = 190.0;
-    let h = TOP + PH + 44.0;
     let series = shown(c);
+    let targets: Vec<usize> = (0..series.len()).filter(|&k| screened(series[k])).collect();
+    let others: Vec<usize> = (0..series.len())
+        .filter(|&k| !screened(series[k]))
+        .collect();
+    let mut panels: Vec<(PanelKind, Vec<usize>)> = Vec::new();
+    if !targets.is_empty() || others.is_empty() {
+        panels.push((PanelKind::Targets, targets));
+    }
+    if !others.is_empty() {
+        panels.push((PanelKind::Others, others));
+    }
+    let two = panels.len() > 1;
+    // Panel heights: room for every right-hand label.
+    let heights: Vec<f64> = panels
+        .iter()
+        .map(|(_, ks)| {
+            let base: f64 = if two { 130.0 } else { 190.0 };
+            base.max(LABEL_GAP * ks.len() as f64 + 24.0)
+        })
+        .collect();
+    const TITLE: f64 = 18.0;
+    const BETWEEN: f64 = 16.0;
+    let h = 6.0
+        + heights.iter().map(|p| TITLE + p).sum::<f64>()
+        + BETWEEN * (panels.len() as f64 - 1.0)
+        + 40.0;
     let xs: Vec<f64> = c.passages.iter().map(|p| p.x).collect();
     let (mut x0, mut x1) = (
         xs.iter().copied().fold(f64::INFINITY, f64::min),
@@ -91,18 +162,6 @@ pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
     }
     let pad = (x1 - x0) * 0.07;
     let x = Linear::new((x0 - pad, x1 + pad), (L, W - R));
-    let mut ymax: f64 = 0.02;
-    for t in &series {
-        for p in t.points.iter().filter(|p| p.depth > 0) {
-            ymax = ymax.max(p.af_ci.hi);
-        }
-        if let Some(m) = t.max_load {
-            ymax = ymax.max(m * 1.3);
-        }
-    }
-    let ticks = nice_ticks(ymax.min(1.0), 4);
-    let top = ticks.last().copied().unwrap_or(1.0);
-    let y = Linear::new((0.0, top), (TOP + PH, TOP));
     let mut s = String::new();
     w!(
         s,
@@ -112,209 +171,247 @@ pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
         n1(h),
         esc(&c.clone)
     );
-    // Fraction axis.
-    for t in &ticks {
-        let yt = y.at(*t);
-        w!(
-            s,
-            "<line x1=\"{L}\" x2=\"{x2}\" y1=\"{yl}\" y2=\"{yl}\" stroke=\"{GRID}\"/><text x=\"{xt}\" y=\"{ytx}\" class=\"tick\" text-anchor=\"end\">{label}</text>",
-            x2 = n1(W - R),
-            yl = n1(yt),
-            xt = L - 6.0,
-            ytx = n1(yt + 3.5),
-            label = pct_tick(*t)
-        );
-    }
-    // Passage axis: one tick per passage (labels thinned when crowded).
-    let every = (c.passages.len() as f64 / 8.0).ceil().max(1.0) as usize;
-    for (k, p) in c.passages.iter().enumerate() {
-        let xp = x.at(p.x);
-        w!(
-            s,
-            "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{GRID}\"/>",
-            n1(xp),
-            TOP,
-            n1(TOP + PH + 4.0)
-        );
-        if k % every == 0 || k + 1 == c.passages.len() {
-            w!(
-                s,
-                "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}<title>{}: {}x mean usable depth</title></text>",
-                n1(xp),
-                n1(TOP + PH + 17.0),
-                esc(&p.passage.label),
-                esc(&p.sample),
-                thousands(p.mean_depth.round() as u64)
-            );
-        }
-    }
-    w!(
-        s,
-        "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
-        n1((L + W - R) / 2.0),
-        n1(h - 6.0),
-        match set.axis {
-            PassageKind::Number => "passage",
-            PassageKind::Date => "date of passage (spaced by days)",
-        }
-    );
-    // Policy maxima of the targets, shaded above.
-    let mut maxima: Vec<f64> = series.iter().filter_map(|t| t.max_load).collect();
-    maxima.sort_by(f64::total_cmp);
-    maxima.dedup();
-    for m in &maxima {
-        if *m > top {
-            continue;
-        }
-        let ym = y.at(*m);
-        w!(
-            s,
-            "<g data-max=\"{m}\"><rect x=\"{L}\" y=\"{TOP}\" width=\"{rw}\" height=\"{rh}\" fill=\"{VERMILLION}\" fill-opacity=\"0.07\"/>\
-             <line x1=\"{L}\" x2=\"{x2}\" y1=\"{yl}\" y2=\"{yl}\" stroke=\"{VERMILLION}\" stroke-width=\"1.6\" stroke-dasharray=\"5 3\"/>\
-             <text x=\"{xt}\" y=\"{yt}\" class=\"thr\">max {label}</text></g>",
-            rw = n1(W - R - L),
-            rh = n1(ym - TOP),
-            x2 = n1(W - R),
-            yl = n1(ym),
-            xt = n1(L + 4.0),
-            yt = n1(ym - 4.0),
-            label = pct(*m)
-        );
-    }
-    if series.is_empty() {
-        w!(
-            s,
-            "<text x=\"{}\" y=\"{}\" class=\"note\" text-anchor=\"middle\">nothing called at any passage</text>",
-            n1((L + W - R) / 2.0),
-            n1(TOP + PH / 2.0)
-        );
-    }
     let allowed = set.policy.drift.max_increase;
     let m = series.len() as f64;
-    let mut labels: Vec<(f64, usize)> = Vec::new();
-    for (k, t) in series.iter().enumerate() {
-        let col = SERIES[k % SERIES.len()];
-        let dx = (k as f64 - (m - 1.0) / 2.0) * 3.0;
-        let flags: Vec<&str> = t.flags.iter().map(|f| f.as_str()).collect();
+    let mut top_y = 6.0;
+    for (pi, ((kind, ks), ph)) in panels.iter().zip(&heights).enumerate() {
+        let last_panel = pi + 1 == panels.len();
+        let top = top_y + TITLE;
+        let bottom = top + ph;
+        let mut ymax: f64 = 0.02;
+        for &k in ks {
+            let t = series[k];
+            for p in t.points.iter().filter(|p| p.depth > 0) {
+                ymax = ymax.max(p.af_ci.hi);
+            }
+            if let (PanelKind::Targets, Some(m)) = (kind, t.max_load) {
+                ymax = ymax.max(m * 1.3);
+            }
+        }
+        let ticks = nice_ticks(ymax.min(1.0), if two { 3 } else { 4 });
+        let top_tick = ticks.last().copied().unwrap_or(1.0);
+        let y = Linear::new((0.0, top_tick), (bottom, top));
         w!(
             s,
-            "<g data-variant=\"{}\" data-flags=\"{}\"><title>{} in {}: {}{}</title>",
-            esc(&t.variant),
-            flags.join(" "),
-            esc(&t.variant),
-            esc(&c.clone),
-            esc(&flags_text(t)),
-            t.overall.as_ref().map_or_else(String::new, |o| format!(
-                "; {} → {}: {:+.1} points, p = {}",
-                o.from,
-                o.to,
-                o.change * 100.0,
-                p_text(o.p_value)
-            ))
+            "<g data-panel=\"{}\">",
+            match kind {
+                PanelKind::Targets => "targets",
+                PanelKind::Others => "others",
+            }
         );
-        let covered: Vec<_> = t.points.iter().filter(|p| p.depth > 0).collect();
-        // The drift allowance of a target: first passage + max_increase.
-        if let (true, Some(first), Some(last)) = (t.target, covered.first(), covered.last()) {
-            let ya = first.af + allowed;
-            if ya <= top && covered.len() > 1 {
+        w!(
+            s,
+            "<text x=\"{L}\" y=\"{}\" class=\"tick\" font-weight=\"600\">{}</text>",
+            n1(top - 6.0),
+            match kind {
+                PanelKind::Targets => "Screened targets: maximum and allowed drift apply",
+                PanelKind::Others => "Other variants: no maximum applies",
+            }
+        );
+        // Fraction axis.
+        for t in &ticks {
+            let yt = y.at(*t);
+            w!(
+                s,
+                "<line x1=\"{L}\" x2=\"{x2}\" y1=\"{yl}\" y2=\"{yl}\" stroke=\"{GRID}\"/><text x=\"{xt}\" y=\"{ytx}\" class=\"tick\" text-anchor=\"end\">{label}</text>",
+                x2 = n1(W - R),
+                yl = n1(yt),
+                xt = L - 6.0,
+                ytx = n1(yt + 3.5),
+                label = pct_tick(*t)
+            );
+        }
+        // Passage axis: a grid line per passage; labels (thinned when crowded) under
+        // the last panel only.
+        let every = (c.passages.len() as f64 / 8.0).ceil().max(1.0) as usize;
+        for (k, p) in c.passages.iter().enumerate() {
+            let xp = x.at(p.x);
+            w!(
+                s,
+                "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{GRID}\"/>",
+                n1(xp),
+                n1(top),
+                n1(bottom + 4.0)
+            );
+            if last_panel && (k % every == 0 || k + 1 == c.passages.len()) {
                 w!(
                     s,
-                    "<line x1=\"{x1}\" x2=\"{x2}\" y1=\"{yl}\" y2=\"{yl}\" stroke=\"{col}\" stroke-width=\"1\" stroke-dasharray=\"1 3\" data-allowance=\"{ya}\"><title>{name}: allowed drift, {from} + {pts:.1} points</title></line>",
-                    x1 = n1(x.at(first.x)),
-                    x2 = n1(x.at(last.x)),
-                    yl = n1(y.at(ya)),
-                    name = esc(&t.variant),
-                    from = pct(first.af),
-                    pts = allowed * 100.0
+                    "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}<title>{}: {}x mean usable depth</title></text>",
+                    n1(xp),
+                    n1(bottom + 17.0),
+                    esc(&p.passage.label),
+                    esc(&p.sample),
+                    thousands(p.mean_depth.round() as u64)
                 );
             }
         }
-        if covered.len() > 1 {
-            let pts: Vec<String> = covered
-                .iter()
-                .map(|p| format!("{},{}", n1(x.at(p.x) + dx), n1(y.at(p.af))))
-                .collect();
+        // Policy maxima of the screened targets, shaded above: in their panel only.
+        if matches!(kind, PanelKind::Targets) {
+            let mut maxima: Vec<f64> = ks.iter().filter_map(|&k| series[k].max_load).collect();
+            maxima.sort_by(f64::total_cmp);
+            maxima.dedup();
+            for mx in &maxima {
+                if *mx > top_tick {
+                    continue;
+                }
+                let ym = y.at(*mx);
+                w!(
+                    s,
+                    "<g data-max=\"{mx}\"><rect x=\"{L}\" y=\"{top}\" width=\"{rw}\" height=\"{rh}\" fill=\"{VERMILLION}\" fill-opacity=\"0.07\"/>\
+                     <line x1=\"{L}\" x2=\"{x2}\" y1=\"{yl}\" y2=\"{yl}\" stroke=\"{VERMILLION}\" stroke-width=\"1.6\" stroke-dasharray=\"5 3\"/>\
+                     <text x=\"{xt}\" y=\"{yt}\" class=\"thr\">max {label}</text></g>",
+                    top = n1(top),
+                    rw = n1(W - R - L),
+                    rh = n1(ym - top),
+                    x2 = n1(W - R),
+                    yl = n1(ym),
+                    xt = n1(L + 4.0),
+                    yt = n1(ym - 4.0),
+                    label = pct(*mx)
+                );
+            }
+        }
+        if series.is_empty() {
             w!(
                 s,
-                "<polyline points=\"{}\" fill=\"none\" stroke=\"{col}\" stroke-width=\"{}\"/>",
-                pts.join(" "),
-                if alarming(t) { "2.2" } else { "1.5" }
+                "<text x=\"{}\" y=\"{}\" class=\"note\" text-anchor=\"middle\">nothing called at any passage</text>",
+                n1((L + W - R) / 2.0),
+                n1((top + bottom) / 2.0)
             );
         }
-        for p in &covered {
-            let (xp, lo, hi) = (x.at(p.x) + dx, y.at(p.af_ci.lo), y.at(p.af_ci.hi.min(top)));
+        let mut labels: Vec<(f64, usize)> = Vec::new();
+        for &k in ks {
+            let t = series[k];
+            let col = SERIES[k % SERIES.len()];
+            let dx = (k as f64 - (m - 1.0) / 2.0) * 3.0;
+            let flags: Vec<&str> = t.flags.iter().map(|f| f.as_str()).collect();
             w!(
                 s,
-                "<g data-passage=\"{label}\"><title>{name} at {label}: {af} ({conf:.0}% CI {lo_t}–{hi_t}), {alt} of {depth} usable reads, {status}</title>\
-                 <line x1=\"{xp}\" x2=\"{xp}\" y1=\"{lo}\" y2=\"{hi}\" stroke=\"{col}\" stroke-width=\"1.2\"/>\
-                 <line x1=\"{c0}\" x2=\"{c1}\" y1=\"{lo}\" y2=\"{lo}\" stroke=\"{col}\" stroke-width=\"1.2\"/>\
-                 <line x1=\"{c0}\" x2=\"{c1}\" y1=\"{hi}\" y2=\"{hi}\" stroke=\"{col}\" stroke-width=\"1.2\"/>\
-                 <circle cx=\"{xp}\" cy=\"{yp}\" r=\"4\" fill=\"{fill}\" stroke=\"{col}\" stroke-width=\"1.5\"/></g>",
-                label = esc(&p.passage),
-                name = esc(&t.variant),
-                af = pct(p.af),
-                conf = set.confidence * 100.0,
-                lo_t = pct(p.af_ci.lo),
-                hi_t = pct(p.af_ci.hi),
-                alt = thousands(u64::from(p.alt_count)),
-                depth = thousands(u64::from(p.depth)),
-                status = esc(&if p.called {
-                    "called".to_string()
-                } else if p.filters.is_empty() {
-                    "not called".to_string()
-                } else {
-                    format!("not called ({})", p.filters.join(", "))
-                }),
-                xp = n1(xp),
-                lo = n1(lo),
-                hi = n1(hi),
-                c0 = n1(xp - 3.0),
-                c1 = n1(xp + 3.0),
-                yp = n1(y.at(p.af)),
-                fill = if p.called { col } else { "#fff" },
+                "<g data-variant=\"{}\" data-flags=\"{}\"><title>{} in {}: {}{}</title>",
+                esc(&t.variant),
+                flags.join(" "),
+                esc(&t.variant),
+                esc(&c.clone),
+                esc(&flags_text(t)),
+                t.overall.as_ref().map_or_else(String::new, |o| format!(
+                    "; {} → {}: {:+.1} points, p = {}",
+                    o.from,
+                    o.to,
+                    o.change * 100.0,
+                    p_text(o.p_value)
+                ))
+            );
+            let covered: Vec<_> = t.points.iter().filter(|p| p.depth > 0).collect();
+            // The drift allowance of a screened target: first passage + max_increase.
+            if let (PanelKind::Targets, Some(first), Some(last)) =
+                (kind, covered.first(), covered.last())
+            {
+                let ya = first.af + allowed;
+                if ya <= top_tick && covered.len() > 1 {
+                    w!(
+                        s,
+                        "<line x1=\"{x1}\" x2=\"{x2}\" y1=\"{yl}\" y2=\"{yl}\" stroke=\"{col}\" stroke-width=\"1\" stroke-dasharray=\"1 3\" data-allowance=\"{ya}\"><title>{name}: allowed drift, {from} + {pts:.1} points</title></line>",
+                        x1 = n1(x.at(first.x)),
+                        x2 = n1(x.at(last.x)),
+                        yl = n1(y.at(ya)),
+                        name = esc(&t.variant),
+                        from = pct(first.af),
+                        pts = allowed * 100.0
+                    );
+                }
+            }
+            if covered.len() > 1 {
+                let pts: Vec<String> = covered
+                    .iter()
+                    .map(|p| format!("{},{}", n1(x.at(p.x) + dx), n1(y.at(p.af))))
+                    .collect();
+                w!(
+                    s,
+                    "<polyline points=\"{}\" fill=\"none\" stroke=\"{col}\" stroke-width=\"{}\"/>",
+                    pts.join(" "),
+                    if alarming(t) { "2.2" } else { "1.5" }
+                );
+            }
+            for p in &covered {
+                let (xp, lo, hi) = (
+                    x.at(p.x) + dx,
+                    y.at(p.af_ci.lo),
+                    y.at(p.af_ci.hi.min(top_tick)),
+                );
+                w!(
+                    s,
+                    "<g data-passage=\"{label}\"><title>{name} at {label}: {af} ({conf:.0}% CI {lo_t}–{hi_t}), {alt} of {depth} usable reads, {status}</title>\
+                     <line x1=\"{xp}\" x2=\"{xp}\" y1=\"{lo}\" y2=\"{hi}\" stroke=\"{col}\" stroke-width=\"1.2\"/>\
+                     <line x1=\"{c0}\" x2=\"{c1}\" y1=\"{lo}\" y2=\"{lo}\" stroke=\"{col}\" stroke-width=\"1.2\"/>\
+                     <line x1=\"{c0}\" x2=\"{c1}\" y1=\"{hi}\" y2=\"{hi}\" stroke=\"{col}\" stroke-width=\"1.2\"/>\
+                     <circle cx=\"{xp}\" cy=\"{yp}\" r=\"4\" fill=\"{fill}\" stroke=\"{col}\" stroke-width=\"1.5\"/></g>",
+                    label = esc(&p.passage),
+                    name = esc(&t.variant),
+                    af = pct(p.af),
+                    conf = set.confidence * 100.0,
+                    lo_t = pct(p.af_ci.lo),
+                    hi_t = pct(p.af_ci.hi),
+                    alt = thousands(u64::from(p.alt_count)),
+                    depth = thousands(u64::from(p.depth)),
+                    status = esc(&if p.called {
+                        "called".to_string()
+                    } else if p.filters.is_empty() {
+                        "not called".to_string()
+                    } else {
+                        format!("not called ({})", p.filters.join(", "))
+                    }),
+                    xp = n1(xp),
+                    lo = n1(lo),
+                    hi = n1(hi),
+                    c0 = n1(xp - 3.0),
+                    c1 = n1(xp + 3.0),
+                    yp = n1(y.at(p.af)),
+                    fill = if p.called { col } else { "#fff" },
+                );
+            }
+            s.push_str("</g>");
+            if let Some(last) = covered.last() {
+                labels.push((y.at(last.af), k));
+            }
+        }
+        // Labels at the right, within the panel, never overlapping.
+        let placed = place_labels(
+            labels,
+            LABEL_GAP,
+            top + 8.0,
+            bottom - 12.0 + if last_panel { 12.0 } else { 0.0 },
+        );
+        for (yy, k) in placed {
+            let t = series[k];
+            let col = SERIES[k % SERIES.len()];
+            let weight = if alarming(t) {
+                " font-weight=\"700\""
+            } else {
+                ""
+            };
+            w!(
+                s,
+                "<text x=\"{}\" y=\"{}\" class=\"lab\"{weight} fill=\"{col}\">{}<tspan x=\"{0}\" dy=\"12\" class=\"tick\">{}</tspan></text>",
+                n1(W - R + 10.0),
+                n1(yy),
+                esc(&t.variant),
+                esc(&flags_text(t))
             );
         }
         s.push_str("</g>");
-        if let Some(last) = covered.last() {
-            labels.push((y.at(last.af), k));
+        top_y = bottom + BETWEEN;
+        if last_panel {
+            w!(
+                s,
+                "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
+                n1((L + W - R) / 2.0),
+                n1(bottom + 32.0),
+                match set.axis {
+                    PassageKind::Number => "passage",
+                    PassageKind::Date => "date of passage (spaced by days)",
+                }
+            );
         }
-    }
-    // Labels at the right, pushed apart so that they never overlap.
-    labels.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let gap = 26.0;
-    let mut placed: Vec<(f64, usize)> = Vec::new();
-    for (yl, k) in labels {
-        let yy = placed
-            .last()
-            .map_or(yl.max(TOP + 8.0), |(prev, _)| yl.max(prev + gap));
-        placed.push((yy, k));
-    }
-    // Shift everything up if the last label ran off the bottom.
-    let bottom = TOP + PH + 30.0;
-    if let Some(&(last, _)) = placed.last() {
-        if last > bottom {
-            let shift = last - bottom;
-            for p in &mut placed {
-                p.0 -= shift;
-            }
-        }
-    }
-    for (yy, k) in placed {
-        let t = series[k];
-        let col = SERIES[k % SERIES.len()];
-        let weight = if alarming(t) {
-            " font-weight=\"700\""
-        } else {
-            ""
-        };
-        w!(
-            s,
-            "<text x=\"{}\" y=\"{}\" class=\"lab\"{weight} fill=\"{col}\">{}<tspan x=\"{0}\" dy=\"12\" class=\"tick\">{}</tspan></text>",
-            n1(W - R + 10.0),
-            n1(yy),
-            esc(&t.variant),
-            esc(&flags_text(t))
-        );
     }
     s.push_str("</svg>");
     s
@@ -338,8 +435,9 @@ pub(crate) fn trajectory_section(s: &mut String, sel: &Selection, set: &TrackSet
     w!(
         s,
         "<section id=\"passages\"><h2><span class=\"n\">1b</span>Heteroplasmy across passages</h2>\
-         <p class=\"sub\">Each clone's screened targets and heteroplasmies at every passage: point (filled where called), whisker {conf:.0}% interval, \
-         dashed red line and shading the policy maximum, dotted line the drift allowed from the first passage (+{allow:.1} points). \
+         <p class=\"sub\">Each clone's screened targets and heteroplasmies at every passage: point (filled where called), whisker {conf:.0}% interval. \
+         Screened targets are drawn in their own panel with the policy maximum (dashed red line and shading) and the drift allowed from the first passage (dotted, +{allow:.1} points); \
+         other variants in a panel of their own, on their own scale, without a maximum (none applies to them). \
          Tests: likelihood ratio, beta-binomial with over-dispersion ≥ {rho:.0e}, first → last at α = {alpha}; DRIFT_UP / DRIFT_DOWN when significant, \
          FLUCTUATING when only a step between consecutive passages is, else STABLE. \
          A screened target that rose by more than {allow:.1} points with a significant test fails the clone (drift rule). \
@@ -599,6 +697,81 @@ mod tests {
         assert!(html.contains("data-flags=\"DRIFT_UP CROSSED_LIMIT\""));
         // Without a track, no passage section.
         assert!(!super::super::render_html(&sel, &calls).contains("id=\"passages\""));
+    }
+
+    /// The part of a trajectory plot inside `<g data-panel="kind">`.
+    fn panel<'a>(svg: &'a str, kind: &str) -> Option<&'a str> {
+        let start = svg.find(&format!("<g data-panel=\"{kind}\">"))?;
+        let rest = &svg[start..];
+        let end = rest[1..]
+            .find("<g data-panel=")
+            .map_or(rest.len(), |e| e + 1);
+        Some(&rest[..end])
+    }
+
+    #[test]
+    fn only_screened_targets_are_drawn_against_the_maximum() {
+        let mut other = trajectory(
+            "mixed",
+            [0, 2, 102],
+            vec![Flag::DriftUp, Flag::NewVariant],
+            1e-14,
+        );
+        other.variant = "m.5460G>A".into();
+        other.target = false;
+        other.max_load = None;
+        let target = trajectory("mixed", [40, 41, 43], vec![Flag::Stable], 0.8);
+        let mut alone = other.clone();
+        alone.clone = "others".into();
+        let track = track_of(vec![
+            ("mixed".into(), vec![target, other]),
+            ("others".into(), vec![alone]),
+        ]);
+        // A target and another variant: two panels, the maximum and the drift
+        // allowance in the targets' panel only.
+        let svg = super::trajectory_plot(&track.clones[0], &track);
+        let t = panel(&svg, "targets").expect("targets panel");
+        let o = panel(&svg, "others").expect("others panel");
+        assert!(t.contains("data-max=\"0.05\"") && t.contains("max 5%"));
+        assert!(t.contains("data-allowance="));
+        assert!(t.contains("data-variant=\"m.3243A&gt;G\""));
+        assert!(!t.contains("m.5460G&gt;A"));
+        assert!(o.contains("data-variant=\"m.5460G&gt;A\""));
+        for thing in ["data-max", "data-allowance", "max 5%", "m.3243A&gt;G"] {
+            assert!(!o.contains(thing), "{thing} in the others' panel");
+        }
+        assert!(o.contains("no maximum applies"));
+        // Only other variants: no maximum anywhere.
+        let svg = super::trajectory_plot(&track.clones[1], &track);
+        assert!(panel(&svg, "targets").is_none());
+        assert!(panel(&svg, "others").is_some());
+        assert!(!svg.contains("data-max") && !svg.contains("data-allowance"));
+        // The page says which panel is which.
+        let calls = fixture::calls();
+        let sel = fixture::selection(&calls);
+        let html = render_html_with_track(&sel, &calls, &track);
+        assert!(html.contains("without a maximum (none applies to them)"));
+    }
+
+    #[test]
+    fn right_hand_labels_keep_their_distance() {
+        // Eight series ending at the same fraction, in a panel with room for them.
+        let placed = super::place_labels((0..8).map(|k| (100.0, k)).collect(), 26.0, 30.0, 260.0);
+        assert_eq!(placed.len(), 8);
+        for w in placed.windows(2) {
+            assert!(w[1].0 - w[0].0 >= 26.0 - 1e-9, "{placed:?}");
+        }
+        assert!(
+            placed.iter().all(|p| (30.0..=260.0).contains(&p.0)),
+            "{placed:?}"
+        );
+        // Labels near the bottom are pulled up, not pushed out.
+        let placed =
+            super::place_labels(vec![(255.0, 0), (258.0, 1), (259.0, 2)], 26.0, 30.0, 260.0);
+        assert!(placed.iter().all(|p| p.0 <= 260.0), "{placed:?}");
+        assert!(
+            placed[2].0 - placed[1].0 >= 26.0 - 1e-9 && placed[1].0 - placed[0].0 >= 26.0 - 1e-9
+        );
     }
 
     #[test]
