@@ -549,31 +549,35 @@ fn target_section(s: &mut String, sel: &Selection) {
             thousands(c.mean_depth.round() as u64),
             target_load_plot(c, sel.confidence)
         );
-        for t in c.targets.iter() {
-            if let Some(n) = t.depth_needed {
-                settle_note(
-                    s,
-                    &t.target,
-                    t.af,
-                    t.max_load,
-                    n,
-                    u64::from(t.depth),
-                    "usable reads",
-                );
-            }
+        for t in c
+            .targets
+            .iter()
+            .filter(|t| t.verdict == Verdict::Inconclusive)
+        {
+            settle_note(
+                s,
+                &t.target,
+                t.af,
+                t.max_load,
+                t.depth_needed,
+                u64::from(t.depth),
+                "usable reads",
+            );
         }
-        for d in c.deletions.iter() {
-            if let Some(n) = d.depth_needed {
-                settle_note(
-                    s,
-                    &d.name,
-                    d.af,
-                    d.max_load,
-                    n,
-                    d.depth,
-                    "reads across the breakpoints",
-                );
-            }
+        for d in c
+            .deletions
+            .iter()
+            .filter(|d| d.verdict == Verdict::Inconclusive)
+        {
+            settle_note(
+                s,
+                &d.name,
+                d.af,
+                d.max_load,
+                d.depth_needed,
+                d.depth,
+                "reads across the breakpoints",
+            );
         }
         if !c.identity_differences.is_empty() {
             w!(
@@ -587,34 +591,34 @@ fn target_section(s: &mut String, sel: &Selection) {
     s.push_str("</div></section>\n");
 }
 
-/// More reads than this many times the present depth are no practical way to settle
-/// an INCONCLUSIVE load: it sits (too close to) on its maximum.
-const PRACTICAL_DEPTH_FACTOR: u64 = 100;
-
-/// The card's note on what would settle an INCONCLUSIVE load: the depth it needs when
-/// that is practical, else that the load is too close to its maximum for any practical
-/// depth to settle it.
-fn settle_note(s: &mut String, name: &str, af: f64, max: f64, needed: u64, now: u64, unit: &str) {
-    if now > 0 && needed > now.saturating_mul(PRACTICAL_DEPTH_FACTOR) {
-        w!(
-            s,
-            "<p class=\"fine\" data-settle=\"impractical\">{}: the load ({}) is too close to its maximum ({}) for any practical depth to settle it \
-             (about {} {unit} would, {}× the present {}).</p>",
-            esc(name),
-            percent(af),
-            percent(max),
-            thousands(needed),
-            thousands(needed / now),
-            thousands(now)
-        );
-    } else {
-        w!(
+/// The card's note on what would settle an INCONCLUSIVE load: the depth the selection
+/// found (`needed`), or, when it found none within practical reach
+/// ([`crate::select::PRACTICAL_DEPTH`]), that the load sits on its maximum.
+fn settle_note(
+    s: &mut String,
+    name: &str,
+    af: f64,
+    max: f64,
+    needed: Option<u64>,
+    now: u64,
+    unit: &str,
+) {
+    match needed {
+        Some(n) => w!(
             s,
             "<p class=\"fine\" data-settle=\"depth\">{}: about {} {unit} would settle it (now {}).</p>",
             esc(name),
-            thousands(needed),
+            thousands(n),
             thousands(now)
-        );
+        ),
+        None => w!(
+            s,
+            "<p class=\"fine\" data-settle=\"impractical\">{}: the load ({}) is at its maximum ({}): no practical depth settles it (now {} {unit}).</p>",
+            esc(name),
+            percent(af),
+            percent(max),
+            thousands(now)
+        ),
     }
 }
 
@@ -1189,16 +1193,19 @@ mod tests {
         c.verdict = Verdict::Inconclusive;
         c.reasons.insert(
             0,
-            "m.3243A>G at 5.0% with upper bound 5.8% straddles the maximum 5.0% (2464 usable reads); about 19505150 usable reads would settle it".into(),
+            "m.3243A>G at 5.0% with upper bound 5.8% straddles the maximum 5.0% (2464 usable reads); the load is at the maximum: no practical depth settles it".into(),
         );
-        c.targets[0].depth_needed = Some(19_505_150);
+        c.targets[0].verdict = Verdict::Inconclusive;
+        c.targets[0].depth_needed = None;
         c.targets[0].af = 0.05;
         c.targets[0].depth = 2464;
         c.mean_depth = 12_345.4;
         let h = render_html(&sel, &calls);
-        assert!(h.contains("(2,464 usable reads); about 19,505,150 usable reads would settle it"));
         assert!(h.contains(
-            "m.3243A&gt;G: the load (5.0%) is too close to its maximum (5.0%) for any practical depth to settle it (about 19,505,150 usable reads would, 7,916× the present 2,464)."
+            "(2,464 usable reads); the load is at the maximum: no practical depth settles it"
+        ));
+        assert!(h.contains(
+            "m.3243A&gt;G: the load (5.0%) is at its maximum (5.0%): no practical depth settles it (now 2,464 usable reads)."
         ));
         assert!(h.contains(">12,345x</td>"));
         // A depth within reach is said as such (the deletion of another clone).
