@@ -8,13 +8,40 @@
 use rust_htslib::bam::record::Record;
 use serde::{Deserialize, Serialize};
 
-const FLAG_PAIRED: u16 = 0x1;
-const FLAG_UNMAPPED: u16 = 0x4;
-const FLAG_MATE_UNMAPPED: u16 = 0x8;
-const FLAG_SECONDARY: u16 = 0x100;
-const FLAG_QCFAIL: u16 = 0x200;
-const FLAG_DUPLICATE: u16 = 0x400;
-const FLAG_SUPPLEMENTARY: u16 = 0x800;
+/// The SAM flag bits, as htslib defines them (`BAM_F*`), once for the crate.
+pub mod flags {
+    use rust_htslib::htslib;
+    /// Paired in sequencing (0x1).
+    pub const PAIRED: u16 = htslib::BAM_FPAIRED as u16;
+    /// Mapped in a proper pair (0x2).
+    pub const PROPER_PAIR: u16 = htslib::BAM_FPROPER_PAIR as u16;
+    /// Unmapped (0x4).
+    pub const UNMAPPED: u16 = htslib::BAM_FUNMAP as u16;
+    /// Mate unmapped (0x8).
+    pub const MATE_UNMAPPED: u16 = htslib::BAM_FMUNMAP as u16;
+    /// On the reverse strand (0x10).
+    pub const REVERSE: u16 = htslib::BAM_FREVERSE as u16;
+    /// Mate on the reverse strand (0x20).
+    pub const MATE_REVERSE: u16 = htslib::BAM_FMREVERSE as u16;
+    /// First in the pair (0x40).
+    pub const FIRST: u16 = htslib::BAM_FREAD1 as u16;
+    /// Second in the pair (0x80).
+    pub const SECOND: u16 = htslib::BAM_FREAD2 as u16;
+    /// Secondary alignment (0x100).
+    pub const SECONDARY: u16 = htslib::BAM_FSECONDARY as u16;
+    /// Fails vendor QC (0x200).
+    pub const QCFAIL: u16 = htslib::BAM_FQCFAIL as u16;
+    /// PCR or optical duplicate (0x400).
+    pub const DUPLICATE: u16 = htslib::BAM_FDUP as u16;
+    /// Supplementary alignment (0x800).
+    pub const SUPPLEMENTARY: u16 = htslib::BAM_FSUPPLEMENTARY as u16;
+}
+
+use flags::{
+    DUPLICATE as FLAG_DUPLICATE, MATE_UNMAPPED as FLAG_MATE_UNMAPPED, PAIRED as FLAG_PAIRED,
+    QCFAIL as FLAG_QCFAIL, SECONDARY as FLAG_SECONDARY, SUPPLEMENTARY as FLAG_SUPPLEMENTARY,
+    UNMAPPED as FLAG_UNMAPPED,
+};
 
 /// Which reads and bases are counted. The defaults follow mutserve 2 and GATK's
 /// mitochondria mode (MAPQ ≥ 20, base quality ≥ 20, duplicates, secondary and

@@ -26,7 +26,10 @@ const ORDER: &[&str] = &[
 
 /// Modules beside the data path, and what they may use.
 const APART: &[(&str, &[&str])] = &[
-    ("sim", &["error", "reference", "output", "input", "count"]),
+    (
+        "sim",
+        &["error", "reference", "output", "input", "filter", "count"],
+    ),
     ("fuzzing", &["error", "input", "count", "policy", "select"]),
 ];
 

@@ -576,6 +576,7 @@ fn usage_errors_exit_2() {
         2,
         &["--split-by"],
     );
+    // An empty groups file is bad input, not a command-line mistake: exit 1, naming it.
     let empty = tmp.path().join("empty_groups.txt");
     std::fs::write(&empty, "# nothing\n\n").unwrap();
     expect_failure(
@@ -583,7 +584,7 @@ fn usage_errors_exit_2() {
         "empty_groups",
         &[&good],
         &["--split-by", "tag:CB", "--groups", path_str(&empty)],
-        2,
+        1,
         &[path_str(&empty), "empty"],
     );
     expect_failure(

@@ -16,7 +16,7 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
-use statrs::function::beta::{beta_reg, inv_beta_reg};
+use statrs::function::beta::{beta_reg, inv_beta_reg, ln_beta};
 use statrs::function::gamma::ln_gamma;
 
 /// A fraction in `[0, 1]` (an allele fraction, an error rate, a bound).
@@ -127,10 +127,6 @@ pub fn binom_sf(x: u64, n: u64, p: f64) -> f64 {
 fn betabinom_ln_pmf(k: u64, n: u64, a: f64, b: f64) -> f64 {
     let (k, n) = (k as f64, n as f64);
     ln_choose(n, k) + ln_beta(k + a, n - k + b) - ln_beta(a, b)
-}
-
-fn ln_beta(a: f64, b: f64) -> f64 {
-    ln_gamma(a) + ln_gamma(b) - ln_gamma(a + b)
 }
 
 fn ln_choose(n: f64, k: f64) -> f64 {
@@ -325,24 +321,9 @@ pub fn depth_to_bound_below(f: f64, max: f64, conf: f64) -> Option<u64> {
     if f >= max {
         return None;
     }
-    let ok = |n: u64| upper_bound((f * n as f64).round() as u64, n, conf) < max;
-    let mut hi = 16u64;
-    while !ok(hi) {
-        hi *= 2;
-        if hi > 1 << 40 {
-            return None;
-        }
-    }
-    let mut lo = hi / 2;
-    while lo + 1 < hi {
-        let mid = lo + (hi - lo) / 2;
-        if ok(mid) {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    Some(hi)
+    smallest(16, 1 << 40, |n| {
+        upper_bound((f * n as f64).round() as u64, n, conf) < max
+    })
 }
 
 /// Depth needed so that a clone whose observed fraction is `f` gets a lower bound (at
@@ -351,18 +332,34 @@ pub fn depth_to_bound_above(f: f64, max: f64, conf: f64) -> Option<u64> {
     if f <= max {
         return None;
     }
-    let ok = |n: u64| {
+    smallest(16, 1 << 40, |n| {
         let x = (f * n as f64).round() as u64;
         x > 0 && clopper_pearson(x, n, 1.0 - 2.0 * (1.0 - conf)).lo > max
-    };
-    let mut hi = 16u64;
+    })
+}
+
+/// The smallest `n` in `[1, cap]` for which `ok(n)` holds, for a predicate that holds
+/// from some point on: doubling from `start` until it holds, then bisection (`None`
+/// when it does not hold at `cap`). The one search behind every "depth needed" figure.
+///
+/// ```
+/// use mitosieve::model::smallest;
+/// assert_eq!(smallest(16, 1 << 20, |n| n * n >= 1_000_000), Some(1000));
+/// assert_eq!(smallest(16, 100, |n| n > 1000), None);
+/// ```
+pub fn smallest(start: u64, cap: u64, ok: impl Fn(u64) -> bool) -> Option<u64> {
+    let mut hi = start.max(1);
     while !ok(hi) {
-        hi *= 2;
-        if hi > 1 << 40 {
+        if hi >= cap {
             return None;
         }
+        hi = hi.saturating_mul(2).min(cap);
     }
     let mut lo = hi / 2;
+    if lo == 0 || ok(lo) {
+        // Only when `start` itself holds: search below it too.
+        lo = 0;
+    }
     while lo + 1 < hi {
         let mid = lo + (hi - lo) / 2;
         if ok(mid) {

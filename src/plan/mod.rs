@@ -59,24 +59,9 @@ pub fn depth_to_certify(f: f64, error: f64, max: f64, conf: f64, power: f64) -> 
         return None;
     }
     let ok = |n: u64| certify_probability(n, f, error, max, conf) >= power;
-    // Exponential search for a depth that works, then scan down in coarse then fine steps
-    // (the saw-tooth makes plain bisection unsafe).
-    let mut hi = 8u64;
-    while !ok(hi) {
-        hi = hi.checked_mul(2)?;
-        if hi > 100_000_000 {
-            return None;
-        }
-    }
-    let mut lo = hi / 2;
-    while lo + 1 < hi {
-        let mid = lo + (hi - lo) / 2;
-        if ok(mid) {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
+    // Exponential search and bisection for a depth that works, then a scan down (the
+    // saw-tooth makes plain bisection unsafe).
+    let hi = crate::model::smallest(8, 100_000_000, ok)?;
     // Step back while smaller depths also work (saw-tooth).
     let mut n = hi;
     let floor = hi.saturating_sub(hi / 10 + 10).max(1);

@@ -7,15 +7,10 @@ use super::plots::{
 };
 use super::svg::{esc, group_digits, pct, thousands};
 use crate::call::{percent, CallReport, Genotype, Variant};
-use crate::select::{tally, CloneVerdict, DeletionLoad, Selection, TargetLoad, TargetSet, Verdict};
+use crate::select::{
+    tally, CloneVerdict, DeletionLoad, Finding, Reason, Selection, TargetLoad, TargetSet, Verdict,
+};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
-
-macro_rules! w {
-    ($dst:expr, $($arg:tt)*) => {{
-        let _ = write!($dst, $($arg)*);
-    }};
-}
 
 /// Most variant columns the heatmap shows (pathogenic and passing calls first).
 const MAX_HEATMAP_COLUMNS: usize = 120;
@@ -230,21 +225,6 @@ fn verdict_order(v: Verdict) -> u8 {
     }
 }
 
-/// Whether a reason is a note (what held) rather than what decided a FAIL or an
-/// INCONCLUSIVE, from the wording of [`crate::select::select`]'s notes. Only styling
-/// depends on it: a note shown as decisive is merely bold.
-fn is_note(reason: &str) -> bool {
-    const NOTES: &[&str] = &[
-        "all ",
-        "coverage:",
-        "identity: homoplasmies match",
-        "identity: not checked",
-        "deletions:",
-        "warning:",
-    ];
-    NOTES.iter().any(|p| reason.starts_with(p)) || reason.contains("other passing heteroplasm")
-}
-
 /// What a clone's "worst item" cell shows: the item that decided the verdict.
 #[derive(Debug)]
 enum WorstItem<'a> {
@@ -263,32 +243,21 @@ enum WorstItem<'a> {
     Nothing,
 }
 
-/// The short name of a rule from the wording of its reason (see
-/// [`crate::select::select`] and the drift rule).
-fn rule_name(reason: &str) -> String {
-    const RULES: &[(&str, &str)] = &[
-        ("drift:", "drift rule"),
-        ("identity:", "identity rule"),
-        ("mean usable depth", "coverage rule (mean depth)"),
-        ("only ", "coverage rule (breadth)"),
-        ("possibly mixed", "mixture rule"),
-        ("no target was screened", "no target screened"),
-        ("deletions not assessed", "deletions not assessed"),
-    ];
-    RULES
-        .iter()
-        .find(|(p, _)| reason.starts_with(p))
-        .map_or_else(
-            || {
-                let head: String = reason.chars().take(32).collect();
-                if head.len() < reason.len() {
-                    format!("{head}…")
-                } else {
-                    head
-                }
-            },
-            |(_, n)| (*n).to_string(),
-        )
+/// The short name of the rule behind a reason (its data, not its wording).
+fn rule_name(r: &Reason) -> String {
+    match r.finding {
+        Finding::MeanDepth { .. } => "coverage rule (mean depth)".into(),
+        Finding::Breadth { .. } => "coverage rule (breadth)".into(),
+        Finding::NoTargetScreened => "no target screened".into(),
+        Finding::DeletionsNotAssessed => "deletions not assessed".into(),
+        _ => r.rule.label().into(),
+    }
+}
+
+/// Whether reason `i` of a clone decided its FAIL or INCONCLUSIVE (rather than a note of
+/// what held, a warning or information).
+fn decisive(c: &CloneVerdict, i: usize) -> bool {
+    c.verdict != Verdict::Pass && c.decisions.get(i).is_some_and(|r| r.outcome.is_decisive())
 }
 
 /// The item that decided a clone's verdict: for a FAIL (INCONCLUSIVE) clone the
@@ -326,11 +295,11 @@ fn worst_item(c: &CloneVerdict) -> WorstItem<'_> {
     {
         return WorstItem::Deletion(d);
     }
-    match c.reasons.iter().find(|r| !is_note(r)) {
-        Some(r) => WorstItem::Rule {
-            name: rule_name(r),
+    match (0..c.reasons.len()).find(|&i| decisive(c, i)) {
+        Some(i) => WorstItem::Rule {
+            name: rule_name(&c.decisions[i]),
             verdict: c.verdict,
-            reason: r,
+            reason: &c.reasons[i],
         },
         None => WorstItem::Nothing,
     }
@@ -501,12 +470,8 @@ fn verdict_section(s: &mut String, sel: &Selection) {
             WorstItem::Nothing => s.push('–'),
         }
         s.push_str("</td><td><ul class=\"reasons\">");
-        for r in &c.reasons {
-            let class = if c.verdict != Verdict::Pass && !is_note(r) {
-                "decisive"
-            } else {
-                "note"
-            };
+        for (i, r) in c.reasons.iter().enumerate() {
+            let class = if decisive(c, i) { "decisive" } else { "note" };
             w!(s, "<li class=\"{class}\">{}</li>", esc(&group_digits(r)));
         }
         s.push_str("</ul></td></tr>");
@@ -1289,5 +1254,41 @@ mod tests {
         for href in h.match_indices("href=\"").map(|(i, _)| &h[i + 6..i + 7]) {
             assert_eq!(href, "#");
         }
+    }
+
+    /// Every reason shown anywhere — `selection.json`'s `reasons`, `selection.tsv`,
+    /// the report and the MultiQC table — is the sentence of one `Reason` value: the
+    /// same fixture rendered both ways agrees, and no reason exists without its data.
+    #[test]
+    fn every_shown_reason_comes_from_a_reason_value() {
+        let calls = fixture::calls();
+        let sel = fixture::selection(&calls);
+        let tsv = crate::select::selection_tsv(&sel);
+        let html = render_html(&sel, &calls);
+        let mqc = crate::report::selection_mqc_tsv(&sel);
+        let mut seen = 0;
+        for c in &sel.clones {
+            assert_eq!(c.reasons.len(), c.decisions.len(), "{}", c.clone);
+            let rendered: Vec<String> = c.decisions.iter().map(|r| r.message()).collect();
+            assert_eq!(c.reasons, rendered, "{}", c.clone);
+            let row = tsv
+                .lines()
+                .find(|l| l.split('\t').next() == Some(c.clone.as_str()))
+                .expect("a selection.tsv row");
+            assert!(
+                row.contains(&rendered.join(" | ").replace(['\t', '\n'], " ")),
+                "{row}"
+            );
+            for m in &rendered {
+                assert!(html.contains(&esc(&group_digits(m))), "report lacks: {m}");
+                seen += 1;
+            }
+            if let Some(first) = rendered.first() {
+                assert!(mqc.contains(&first.replace(['\t', '\n'], " ")) || mqc.contains(first));
+            }
+            // The verdict follows the data.
+            assert_eq!(c.verdict, crate::select::reason::verdict_of(&c.decisions));
+        }
+        assert!(seen > 3);
     }
 }

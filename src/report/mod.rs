@@ -20,6 +20,15 @@
 //! # Ok::<(), mitosieve::Error>(())
 //! ```
 
+/// `write!` into a `String` (which cannot fail), for the HTML and SVG builders of the
+/// report modules below (declared after it, so they see it).
+macro_rules! w {
+    ($dst:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = write!($dst, $($arg)*);
+    }};
+}
+
 mod html;
 mod multiqc;
 mod plots;

@@ -7,13 +7,6 @@ use crate::call::{CallReport, COVERAGE_BIN};
 use crate::reference::MT_LENGTH;
 use crate::select::Selection;
 use serde_json::{json, Map, Value};
-use std::fmt::Write as _;
-
-macro_rules! w {
-    ($dst:expr, $($arg:tt)*) => {{
-        let _ = write!($dst, $($arg)*);
-    }};
-}
 
 /// A YAML single-quoted scalar (quotes doubled, line breaks flattened).
 fn yq(s: &str) -> String {

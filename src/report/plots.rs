@@ -12,14 +12,6 @@ use super::DeletionResult;
 use crate::call::COVERAGE_BIN;
 use crate::reference::MT_LENGTH;
 use crate::select::{CloneVerdict, TargetLoad, Verdict};
-use std::fmt::Write as _;
-
-/// Write into a `String` (which cannot fail).
-macro_rules! w {
-    ($dst:expr, $($arg:tt)*) => {{
-        let _ = write!($dst, $($arg)*);
-    }};
-}
 
 /// Okabe–Ito colours (distinguishable with every common colour-vision deficiency).
 pub(crate) const BLUE: &str = "#0072B2";
@@ -1483,6 +1475,7 @@ mod tests {
             verdict: Verdict::Fail,
             rank: None,
             reasons: vec![],
+            decisions: vec![],
             targets: vec![
                 load("m.3243A>G", 0.43, 0.41, 0.46, Verdict::Fail),
                 load("m.8344A>G", 0.0, 0.0, 0.002, Verdict::Pass),

@@ -175,17 +175,10 @@ fn trim(s: String) -> String {
     }
 }
 
-/// An integer with thousands separators (`16,569`).
+/// An integer with thousands separators (`16,569`): the one formatter of
+/// [`crate::call::thousands`].
 pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
+    crate::call::thousands(n)
 }
 
 /// Thousands separators in the counts of a sentence written elsewhere (a reason of the

@@ -6,13 +6,6 @@ use super::plots::{verdict_class, verdict_icon, BLUE, GREEN, ORANGE, PURPLE, SKY
 use super::svg::{esc, n1, nice_ticks, pct, pct_tick, thousands, Linear};
 use crate::select::{Selection, Verdict};
 use crate::track::{CloneTrack, Flag, PassageKind, TrackSet, Trajectory};
-use std::fmt::Write as _;
-
-macro_rules! w {
-    ($dst:expr, $($arg:tt)*) => {{
-        let _ = write!($dst, $($arg)*);
-    }};
-}
 
 const INK: &str = "#1d2433";
 const GRID: &str = "#e3e6ec";

@@ -1,22 +1,10 @@
 //! The drift rule: selection with passages (`mitosieve track`).
 
+use super::reason::{Finding, Outcome, Reason, Rule};
 use super::{rank_pass_clones, select, Policy, Selection, Verdict};
 use crate::call::{percent, CallReport};
 use crate::error::{Error, Result};
 use crate::track::{describe, drift_exceeds, Flag, TrackSet};
-
-/// Percentage points, signed (`+7.1 points`).
-fn points(change: f64) -> String {
-    format!("{:+.1} points", change * 100.0)
-}
-
-fn p_text(p: f64) -> String {
-    if p >= 0.001 {
-        format!("p = {p:.3}")
-    } else {
-        format!("p = {p:.1e}")
-    }
-}
 
 /// [`select`], then the drift rule of the passages in `track` ([`apply_track`]) when
 /// given. Without a track this is exactly [`select`].
@@ -93,6 +81,7 @@ pub fn apply_track(sel: &mut Selection, track: &TrackSet, policy: &Policy) -> Re
         let mut fails = Vec::new();
         let mut warnings = Vec::new();
         let mut held = Vec::new();
+        let warn = |f: Finding| Reason::new(Rule::Drift, Outcome::Warning, f);
         let targets: Vec<_> = ct
             .trajectories
             .iter()
@@ -100,34 +89,35 @@ pub fn apply_track(sel: &mut Selection, track: &TrackSet, policy: &Policy) -> Re
             .collect();
         for t in &targets {
             let Some(o) = &t.overall else {
-                warnings.push(format!(
-                    "warning: {} tracked at only one passage with reads: drift not assessed",
-                    t.variant
-                ));
+                warnings.push(warn(Finding::DriftNotAssessed {
+                    variant: t.variant.clone(),
+                }));
                 continue;
             };
             if drift_exceeds(o, policy, &track.config) {
-                fails.push(format!(
-                    "drift: {} rose from {} to {} between passages {} and {} ({}, {}), more than the allowed {}",
-                    t.variant,
-                    percent(o_af(t, &o.from)),
-                    percent(o_af(t, &o.to)),
-                    o.from,
-                    o.to,
-                    points(o.change),
-                    p_text(o.p_value),
-                    points(allowed)
+                fails.push(Reason::new(
+                    Rule::Drift,
+                    Outcome::Fail,
+                    Finding::Drift {
+                        variant: t.variant.clone(),
+                        from_af: o_af(t, &o.from),
+                        to_af: o_af(t, &o.to),
+                        from: o.from.clone(),
+                        to: o.to.clone(),
+                        change: o.change,
+                        p_value: o.p_value,
+                        allowed,
+                    },
                 ));
             } else if o.change > allowed {
-                warnings.push(format!(
-                    "warning: {} rose by {} between passages {} and {}, more than the allowed {} but not significantly ({}); sequence deeper to settle it",
-                    t.variant,
-                    points(o.change),
-                    o.from,
-                    o.to,
-                    points(allowed),
-                    p_text(o.p_value)
-                ));
+                warnings.push(warn(Finding::DriftNotSignificant {
+                    variant: t.variant.clone(),
+                    change: o.change,
+                    from: o.from.clone(),
+                    to: o.to.clone(),
+                    allowed,
+                    p_value: o.p_value,
+                }));
             } else {
                 held.push(describe(t));
             }
@@ -138,13 +128,12 @@ pub fn apply_track(sel: &mut Selection, track: &TrackSet, policy: &Policy) -> Re
                     .iter()
                     .find(|p| p.genotype.is_variant() && p.af > max)
                 {
-                    warnings.push(format!(
-                        "warning: {} exceeded its maximum {} at passage {} ({})",
-                        t.variant,
-                        percent(max),
-                        p.passage,
-                        percent(p.af)
-                    ));
+                    warnings.push(warn(Finding::CrossedLimit {
+                        variant: t.variant.clone(),
+                        max_load: max,
+                        passage: p.passage.clone(),
+                        af: p.af,
+                    }));
                 }
             }
         }
@@ -163,34 +152,27 @@ pub fn apply_track(sel: &mut Selection, track: &TrackSet, policy: &Policy) -> Re
             })
             .collect();
         if !new.is_empty() {
-            warnings.push(format!(
-                "warning: new during expansion (not called at the first passage): {}",
-                new.join(", ")
-            ));
+            warnings.push(warn(Finding::NewVariants { variants: new }));
         }
         if fails.is_empty() {
             held.sort();
-            let note = if targets.is_empty() {
-                format!("all {span}: no screened target called at any passage, nothing drifted")
-            } else {
-                format!(
-                    "all tracked targets within the allowed drift of {} over {span}{}",
-                    points(allowed),
-                    if held.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", held.join(", "))
-                    }
-                )
-            };
-            v.reasons.push(note);
+            v.decisions.push(Reason::new(
+                Rule::Drift,
+                Outcome::Pass,
+                Finding::DriftHeld {
+                    span,
+                    allowed,
+                    any_target: !targets.is_empty(),
+                    held,
+                },
+            ));
         } else {
             v.verdict = Verdict::Fail;
-            let mut reasons = fails;
-            reasons.append(&mut v.reasons);
-            v.reasons = reasons;
+            fails.append(&mut v.decisions);
+            v.decisions = fails;
         }
-        v.reasons.extend(warnings);
+        v.decisions.extend(warnings);
+        v.render();
     }
     rank_pass_clones(&mut sel.clones);
     Ok(())

@@ -26,15 +26,17 @@
 //! ```
 
 mod drift;
+pub mod reason;
 
 pub use drift::{apply_track, select_with_track};
+pub use reason::{Finding, Outcome, Reason, Rule};
 // The policy is its own module (used by `track` too); `select::Policy` stays its name.
 pub use crate::policy::{
     CoveragePolicy, DeletionPolicy, DriftPolicy, IdentityPolicy, MixtureAction, Policy,
     TargetPolicy, TargetSet,
 };
 
-use crate::call::{percent, thousands, CallReport, Genotype, TargetStatus, VariantKind};
+use crate::call::{percent, CallReport, Genotype, TargetStatus, VariantKind};
 use crate::error::{Error, Result};
 use crate::model::depth_to_bound_below;
 use serde::{Deserialize, Serialize};
@@ -98,8 +100,12 @@ pub struct CloneVerdict {
     pub verdict: Verdict,
     /// Rank among PASS clones (1 = best).
     pub rank: Option<usize>,
-    /// Every reason, most severe first.
+    /// Every reason's sentence, most severe first (rendered from `decisions`).
     pub reasons: Vec<String>,
+    /// Every reason as data: rule, outcome and observed values, in the order of
+    /// `reasons`.
+    #[serde(default)]
+    pub decisions: Vec<Reason>,
     /// Screened targets that were seen (any alt read) or decided the verdict, plus the
     /// target with the highest upper bound.
     pub targets: Vec<TargetLoad>,
@@ -119,6 +125,13 @@ pub struct CloneVerdict {
     /// deletion maximum.
     #[serde(default)]
     pub deletions: Vec<DeletionLoad>,
+}
+
+impl CloneVerdict {
+    /// Render `reasons` from `decisions` (the one place sentences are made).
+    pub fn render(&mut self) {
+        self.reasons = self.decisions.iter().map(Reason::message).collect();
+    }
 }
 
 /// The load of one large deletion in one clone, against the policy maximum.
@@ -264,7 +277,6 @@ pub fn select(
     policy.check_targets(&known, Path::new("policy"), None)?;
     let n = set.samples.len();
     let conf = set.config.confidence;
-    let conf_txt = format!("{:.0}%", conf * 100.0);
     // Donor profile.
     let min_depth = set.config.min_depth;
     // With one clone and no given profile the "donor profile" would be the clone's own
@@ -302,254 +314,24 @@ pub fn select(
         let summary = set.summaries.get(i).ok_or_else(|| {
             Error::Input("the calls lack clone summaries (calls.json edited or truncated?)".into())
         })?;
-        let mut fails: Vec<String> = Vec::new();
-        let mut inconclusive: Vec<String> = Vec::new();
-        let mut notes: Vec<String> = Vec::new();
-
-        // Targets.
-        let mut loads = Vec::new();
-        for t in set
-            .targets
-            .iter()
-            .filter(|t| t.sample == *sample && policy.includes(&t.target))
-        {
-            let max = policy.max_load(&t.target);
-            // FAIL when the reads show the allele above the maximum, or when even the
-            // lower end of the interval lies above it, whatever the call status.
-            let evidence = t.status.has_evidence();
-            let (verdict, depth_needed) = if (evidence && t.af > max) || t.af_ci.lo > max {
-                (Verdict::Fail, None)
-            } else if t.upper_bound < max {
-                (Verdict::Pass, None)
-            } else {
-                // The observed fraction (significant or not) is the best guess of
-                // what more reads will show.
-                let f = t.af;
-                (
-                    Verdict::Inconclusive,
-                    practical(depth_to_bound_below(f.min(max * 0.999), max, conf)),
-                )
-            };
-            // The call status, said where it is not "detected".
-            let status = match t.status {
-                TargetStatus::Detected => String::new(),
-                TargetStatus::BelowThreshold => ", below the calling threshold".to_string(),
-                TargetStatus::Filtered => format!(", not called: {}", t.filters.join(", ")),
-                TargetStatus::NotDetected => ", not above the technical background".to_string(),
-                TargetStatus::LowDepth => ", too few reads to call".to_string(),
-            };
-            match verdict {
-                Verdict::Fail => fails.push(format!(
-                    "{} at {} ({conf_txt} CI {}–{}{status}) exceeds the maximum {}",
-                    t.target,
-                    percent(t.af),
-                    percent(t.af_ci.lo),
-                    percent(t.af_ci.hi),
-                    percent(max)
-                )),
-                Verdict::Inconclusive => inconclusive.push(format!(
-                    "{} at {}{status} with upper bound {} straddles the maximum {} ({} usable reads){}",
-                    t.target,
-                    percent(t.af),
-                    percent(t.upper_bound),
-                    percent(max),
-                    thousands(t.depth),
-                    match depth_needed {
-                        Some(d) => format!("; about {} usable reads would settle it", thousands(d)),
-                        None => "; the load is at the maximum: no practical depth settles it".to_string(),
-                    }
-                )),
-                Verdict::Pass => {}
-            }
-            loads.push(TargetLoad {
-                target: t.target.clone(),
-                af: t.af,
-                af_lo: t.af_ci.lo,
-                af_hi: t.af_ci.hi,
-                upper_bound: t.upper_bound,
-                max_load: max,
-                depth: t.depth,
-                status: t.status,
-                verdict,
-                depth_needed,
-            });
-        }
-        let worst = loads.iter().max_by(|a, b| {
-            a.upper_bound
-                .total_cmp(&b.upper_bound)
-                .then_with(|| b.target.cmp(&a.target))
-        });
-        let max_ub = worst.map_or(0.0, |w| w.upper_bound);
-        let worst_name = worst.map(|w| w.target.clone());
-        if !loads.is_empty() && loads.iter().all(|l| l.verdict == Verdict::Pass) {
-            notes.push(format!(
-                "all {} targets below their maximum at {conf_txt} (highest bound: {} < {})",
-                loads.len(),
-                worst_name.clone().unwrap_or_default(),
-                percent(max_ub)
+        let mut reasons: Vec<Reason> = Vec::new();
+        let (loads, worst_name, max_ub) = rule_targets(set, i, policy, &mut reasons);
+        let dloads = rule_deletions(set, i, policy, &mut reasons);
+        rule_coverage(set, summary, policy, &mut reasons);
+        let differences = if !policy.identity.check {
+            Vec::new()
+        } else if own_profile_only {
+            reasons.push(Reason::new(
+                Rule::Identity,
+                Outcome::Pass,
+                Finding::IdentityNotChecked,
             ));
-        }
-        if loads.is_empty() {
-            inconclusive.push("no target was screened (check the policy's targets.include)".into());
-        }
-
-        // Large deletions.
-        let dmax = policy.deletions.max_load;
-        let mut dloads = Vec::new();
-        for d in set.deletions.iter().filter(|d| d.sample == *sample) {
-            let n = (f64::from(d.junction_reads)
-                + (f64::from(d.spanning_left) + f64::from(d.spanning_right)) / 2.0)
-                .round() as u64;
-            let (verdict, depth_needed) = if (d.called && d.af > dmax) || d.af_ci.lo > dmax {
-                (Verdict::Fail, None)
-            } else if d.upper_bound < dmax {
-                (Verdict::Pass, None)
-            } else {
-                let f = if d.called { d.af } else { 0.0 };
-                (
-                    Verdict::Inconclusive,
-                    practical(depth_to_bound_below(f.min(dmax * 0.999), dmax, conf)),
-                )
-            };
-            match verdict {
-                Verdict::Fail => fails.push(format!(
-                    "deletion {} at {} ({conf_txt} CI {}–{}, {} junction reads) exceeds the maximum {}",
-                    d.name,
-                    percent(d.af),
-                    percent(d.af_ci.lo),
-                    percent(d.af_ci.hi),
-                    thousands(d.junction_reads),
-                    percent(dmax)
-                )),
-                Verdict::Inconclusive => inconclusive.push(format!(
-                    "deletion {} at {} with upper bound {} straddles the maximum {} ({} reads across its breakpoints){}",
-                    d.name,
-                    percent(d.af),
-                    percent(d.upper_bound),
-                    percent(dmax),
-                    thousands(n),
-                    match depth_needed {
-                        Some(x) => format!("; about {} reads across the breakpoints would settle it", thousands(x)),
-                        None => "; the load is at the maximum: no practical depth settles it".to_string(),
-                    }
-                )),
-                Verdict::Pass => {}
-            }
-            dloads.push(DeletionLoad {
-                name: d.name.clone(),
-                af: d.af,
-                af_lo: d.af_ci.lo,
-                af_hi: d.af_ci.hi,
-                upper_bound: d.upper_bound,
-                max_load: dmax,
-                junction_reads: d.junction_reads,
-                depth: n,
-                called: d.called,
-                verdict,
-                depth_needed,
-            });
-        }
-        if !set.config.deletion.enabled {
-            inconclusive.push(
-                "deletions not assessed: the clones were counted without deletion evidence (--no-deletion-evidence)".into(),
-            );
-        }
-        if !dloads.is_empty() && dloads.iter().all(|d| d.verdict == Verdict::Pass) {
-            let worst = dloads
-                .iter()
-                .max_by(|a, b| a.upper_bound.total_cmp(&b.upper_bound));
-            if let Some(w) = worst {
-                notes.push(format!(
-                    "deletions: {} event(s) below {} at {conf_txt} (highest bound: {} < {})",
-                    dloads.len(),
-                    percent(dmax),
-                    w.name,
-                    percent(w.upper_bound)
-                ));
-            }
-        }
-
-        // Coverage.
-        let cov = &policy.coverage;
-        if summary.mean_depth < cov.min_mean_depth {
-            fails.push(format!(
-                "mean usable depth {:.0}x is below the minimum {:.0}x",
-                summary.mean_depth, cov.min_mean_depth
-            ));
-        }
-        if summary.breadth < cov.min_breadth {
-            fails.push(format!(
-                "only {:.1}% of the genome has {}+ usable reads (minimum {:.1}%)",
-                summary.breadth * 100.0,
-                set.config.min_depth,
-                cov.min_breadth * 100.0
-            ));
-        }
-        if summary.mean_depth >= cov.min_mean_depth && summary.breadth >= cov.min_breadth {
-            notes.push(format!(
-                "coverage: mean {:.0}x, {:.1}% of the genome at {}+ reads",
-                summary.mean_depth,
-                summary.breadth * 100.0,
-                set.config.min_depth
-            ));
-        }
-
-        // Identity.
-        let mut differences = Vec::new();
-        if policy.identity.check && own_profile_only {
-            notes.push(
-                "identity: not checked: with one clone the donor profile would be the clone's own homoplasmies; give the donor's profile with --donor".into(),
-            );
-        } else if policy.identity.check {
-            for v in set.variants.iter().filter(|v| is_identity_marker(v)) {
-                let c = &v.calls[i];
-                if c.depth < min_depth {
-                    continue; // too few reads to tell
-                }
-                let in_profile = profile.contains(&v.name);
-                if is_homoplasmic(c, set.config.homoplasmy_af) && !in_profile {
-                    differences.push(format!("+{}", v.name));
-                }
-                let absent =
-                    c.genotype == Genotype::Ref || (c.genotype == Genotype::Het && c.af < 0.5);
-                if in_profile && absent {
-                    differences.push(format!("-{}", v.name));
-                }
-            }
-            let recorded: BTreeSet<&str> = set.variants.iter().map(|v| v.name.as_str()).collect();
-            for p in &profile {
-                if !recorded.contains(p.as_str()) {
-                    differences.push(format!("-{p}"));
-                }
-            }
-            if differences.len() as u32 > policy.identity.max_differences {
-                fails.push(format!(
-                    "identity: {} homoplasmic difference(s) from the donor profile ({}; + extra, - missing): {}",
-                    differences.len(),
-                    donor_source,
-                    differences.join(", ")
-                ));
-            } else {
-                notes.push(format!(
-                    "identity: homoplasmies match the donor profile ({} variants{})",
-                    profile.len(),
-                    if differences.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", {} tolerated difference(s)", differences.len())
-                    }
-                ));
-            }
-            // A second haplotype among the heteroplasmies.
-            if let Some(msg) = mixture(set, i) {
-                match policy.identity.mixture {
-                    MixtureAction::Fail => fails.push(msg),
-                    MixtureAction::Inconclusive => inconclusive.push(msg),
-                    MixtureAction::Warn => notes.push(format!("warning: {msg}")),
-                }
-            }
-        }
-
+            Vec::new()
+        } else {
+            let d = rule_identity(set, i, policy, &profile, &donor_source, &mut reasons);
+            rule_mixture(set, i, policy, &mut reasons);
+            d
+        };
         let other_het = set
             .variants
             .iter()
@@ -559,20 +341,14 @@ pub fn select(
                 c.genotype == Genotype::Het && c.filters.is_empty()
             })
             .count();
-        let verdict = if !fails.is_empty() {
-            Verdict::Fail
-        } else if !inconclusive.is_empty() {
-            Verdict::Inconclusive
-        } else {
-            Verdict::Pass
-        };
-        let mut reasons: Vec<String> = fails.into_iter().chain(inconclusive).collect();
-        reasons.extend(notes);
         if other_het > 0 {
-            reasons.push(format!(
-                "{other_het} other passing heteroplasmy(ies) (not pathogenic targets)"
+            reasons.push(Reason::new(
+                Rule::OtherHeteroplasmies,
+                Outcome::Info,
+                Finding::OtherHeteroplasmies { count: other_het },
             ));
         }
+        reason::order(&mut reasons);
         // Keep targets that matter for reading the verdict.
         let shown: Vec<TargetLoad> = loads
             .iter()
@@ -581,11 +357,12 @@ pub fn select(
             })
             .cloned()
             .collect();
-        clones.push(CloneVerdict {
+        let mut verdict = CloneVerdict {
             clone: sample.clone(),
-            verdict,
+            verdict: reason::verdict_of(&reasons),
             rank: None,
-            reasons,
+            reasons: Vec::new(),
+            decisions: reasons,
             targets: shown,
             worst_target: worst_name,
             max_target_upper_bound: max_ub,
@@ -594,7 +371,9 @@ pub fn select(
             other_heteroplasmies: other_het,
             identity_differences: differences,
             deletions: dloads,
-        });
+        };
+        verdict.render();
+        clones.push(verdict);
     }
     rank_pass_clones(&mut clones);
     Ok(Selection {
@@ -606,6 +385,325 @@ pub fn select(
         confidence: conf,
         clones,
     })
+}
+
+/// The verdict of one load against its maximum — the one rule targets and deletions
+/// share: FAIL when the reads show it above the maximum (`evidence` and the fraction
+/// over it) or when even the lower end of its interval lies above it, whatever the call
+/// status; PASS when the upper bound lies below; INCONCLUSIVE otherwise, with the depth
+/// that would settle it at the observed fraction (none when impractical).
+fn load_verdict(
+    evidence: bool,
+    af: f64,
+    af_lo: f64,
+    upper_bound: f64,
+    max: f64,
+    conf: f64,
+) -> (Verdict, Option<u64>) {
+    if (evidence && af > max) || af_lo > max {
+        (Verdict::Fail, None)
+    } else if upper_bound < max {
+        (Verdict::Pass, None)
+    } else {
+        // The observed fraction (significant or not) is the best guess of what more
+        // reads will show.
+        (
+            Verdict::Inconclusive,
+            practical(depth_to_bound_below(af.min(max * 0.999), max, conf)),
+        )
+    }
+}
+
+fn outcome_of(v: Verdict) -> Outcome {
+    match v {
+        Verdict::Fail => Outcome::Fail,
+        Verdict::Inconclusive => Outcome::Inconclusive,
+        Verdict::Pass => Outcome::Pass,
+    }
+}
+
+/// The targets rule: every screened target of clone `i` against its maximum.
+fn rule_targets(
+    set: &crate::call::CallSet,
+    i: usize,
+    policy: &Policy,
+    reasons: &mut Vec<Reason>,
+) -> (Vec<TargetLoad>, Option<String>, f64) {
+    let sample = &set.samples[i];
+    let conf = set.config.confidence;
+    let mut loads = Vec::new();
+    for t in set
+        .targets
+        .iter()
+        .filter(|t| t.sample == *sample && policy.includes(&t.target))
+    {
+        let max = policy.max_load(&t.target);
+        let (verdict, depth_needed) = load_verdict(
+            t.status.has_evidence(),
+            t.af,
+            t.af_ci.lo,
+            t.upper_bound,
+            max,
+            conf,
+        );
+        if verdict != Verdict::Pass {
+            reasons.push(Reason::new(
+                Rule::Targets,
+                outcome_of(verdict),
+                Finding::Load {
+                    name: t.target.clone(),
+                    deletion: false,
+                    af: t.af,
+                    af_lo: t.af_ci.lo,
+                    af_hi: t.af_ci.hi,
+                    upper_bound: t.upper_bound,
+                    max_load: max,
+                    depth: u64::from(t.depth),
+                    status: Some(t.status),
+                    filters: t.filters.clone(),
+                    junction_reads: None,
+                    depth_needed,
+                    confidence: conf,
+                },
+            ));
+        }
+        loads.push(TargetLoad {
+            target: t.target.clone(),
+            af: t.af,
+            af_lo: t.af_ci.lo,
+            af_hi: t.af_ci.hi,
+            upper_bound: t.upper_bound,
+            max_load: max,
+            depth: t.depth,
+            status: t.status,
+            verdict,
+            depth_needed,
+        });
+    }
+    let worst = loads.iter().max_by(|a, b| {
+        a.upper_bound
+            .total_cmp(&b.upper_bound)
+            .then_with(|| b.target.cmp(&a.target))
+    });
+    let max_ub = worst.map_or(0.0, |w| w.upper_bound);
+    let worst_name = worst.map(|w| w.target.clone());
+    if let (Some(w), true) = (
+        &worst_name,
+        loads.iter().all(|l| l.verdict == Verdict::Pass),
+    ) {
+        reasons.push(Reason::new(
+            Rule::Targets,
+            Outcome::Pass,
+            Finding::AllBelow {
+                deletion: false,
+                count: loads.len(),
+                worst: w.clone(),
+                worst_bound: max_ub,
+                max_load: policy.targets.max_load,
+                confidence: conf,
+            },
+        ));
+    }
+    if loads.is_empty() {
+        reasons.push(Reason::new(
+            Rule::Targets,
+            Outcome::Inconclusive,
+            Finding::NoTargetScreened,
+        ));
+    }
+    (loads, worst_name, max_ub)
+}
+
+/// The deletions rule: every large deletion of clone `i` against the deletion maximum.
+fn rule_deletions(
+    set: &crate::call::CallSet,
+    i: usize,
+    policy: &Policy,
+    reasons: &mut Vec<Reason>,
+) -> Vec<DeletionLoad> {
+    let sample = &set.samples[i];
+    let conf = set.config.confidence;
+    let dmax = policy.deletions.max_load;
+    let mut dloads = Vec::new();
+    for d in set.deletions.iter().filter(|d| d.sample == *sample) {
+        let n = (f64::from(d.junction_reads)
+            + (f64::from(d.spanning_left) + f64::from(d.spanning_right)) / 2.0)
+            .round() as u64;
+        let af = if d.called { d.af } else { 0.0 };
+        // A deletion not called is judged by its interval alone (the fraction shown is
+        // still the observed one).
+        let (verdict, depth_needed) =
+            load_verdict(d.called, af, d.af_ci.lo, d.upper_bound, dmax, conf);
+        if verdict != Verdict::Pass {
+            reasons.push(Reason::new(
+                Rule::Deletions,
+                outcome_of(verdict),
+                Finding::Load {
+                    name: d.name.clone(),
+                    deletion: true,
+                    af: d.af,
+                    af_lo: d.af_ci.lo,
+                    af_hi: d.af_ci.hi,
+                    upper_bound: d.upper_bound,
+                    max_load: dmax,
+                    depth: n,
+                    status: None,
+                    filters: Vec::new(),
+                    junction_reads: Some(d.junction_reads),
+                    depth_needed,
+                    confidence: conf,
+                },
+            ));
+        }
+        dloads.push(DeletionLoad {
+            name: d.name.clone(),
+            af: d.af,
+            af_lo: d.af_ci.lo,
+            af_hi: d.af_ci.hi,
+            upper_bound: d.upper_bound,
+            max_load: dmax,
+            junction_reads: d.junction_reads,
+            depth: n,
+            called: d.called,
+            verdict,
+            depth_needed,
+        });
+    }
+    if !set.config.deletion.enabled {
+        reasons.push(Reason::new(
+            Rule::Deletions,
+            Outcome::Inconclusive,
+            Finding::DeletionsNotAssessed,
+        ));
+    }
+    if !dloads.is_empty() && dloads.iter().all(|d| d.verdict == Verdict::Pass) {
+        if let Some(w) = dloads
+            .iter()
+            .max_by(|a, b| a.upper_bound.total_cmp(&b.upper_bound))
+        {
+            reasons.push(Reason::new(
+                Rule::Deletions,
+                Outcome::Pass,
+                Finding::AllBelow {
+                    deletion: true,
+                    count: dloads.len(),
+                    worst: w.name.clone(),
+                    worst_bound: w.upper_bound,
+                    max_load: dmax,
+                    confidence: conf,
+                },
+            ));
+        }
+    }
+    dloads
+}
+
+/// The coverage rule: mean depth and breadth.
+fn rule_coverage(
+    set: &crate::call::CallSet,
+    summary: &crate::call::SampleSummary,
+    policy: &Policy,
+    reasons: &mut Vec<Reason>,
+) {
+    let cov = &policy.coverage;
+    let min_depth = set.config.min_depth;
+    if summary.mean_depth < cov.min_mean_depth {
+        reasons.push(Reason::new(
+            Rule::Coverage,
+            Outcome::Fail,
+            Finding::MeanDepth {
+                mean: summary.mean_depth,
+                min: cov.min_mean_depth,
+            },
+        ));
+    }
+    if summary.breadth < cov.min_breadth {
+        reasons.push(Reason::new(
+            Rule::Coverage,
+            Outcome::Fail,
+            Finding::Breadth {
+                breadth: summary.breadth,
+                min_depth,
+                min: cov.min_breadth,
+            },
+        ));
+    }
+    if summary.mean_depth >= cov.min_mean_depth && summary.breadth >= cov.min_breadth {
+        reasons.push(Reason::new(
+            Rule::Coverage,
+            Outcome::Pass,
+            Finding::Coverage {
+                mean: summary.mean_depth,
+                breadth: summary.breadth,
+                min_depth,
+            },
+        ));
+    }
+}
+
+/// The identity rule: clone `i`'s homoplasmies against the donor profile; returns the
+/// differences.
+fn rule_identity(
+    set: &crate::call::CallSet,
+    i: usize,
+    policy: &Policy,
+    profile: &BTreeSet<String>,
+    source: &str,
+    reasons: &mut Vec<Reason>,
+) -> Vec<String> {
+    let min_depth = set.config.min_depth;
+    let mut differences = Vec::new();
+    for v in set.variants.iter().filter(|v| is_identity_marker(v)) {
+        let c = &v.calls[i];
+        if c.depth < min_depth {
+            continue; // too few reads to tell
+        }
+        let in_profile = profile.contains(&v.name);
+        if is_homoplasmic(c, set.config.homoplasmy_af) && !in_profile {
+            differences.push(format!("+{}", v.name));
+        }
+        let absent = c.genotype == Genotype::Ref || (c.genotype == Genotype::Het && c.af < 0.5);
+        if in_profile && absent {
+            differences.push(format!("-{}", v.name));
+        }
+    }
+    let recorded: BTreeSet<&str> = set.variants.iter().map(|v| v.name.as_str()).collect();
+    for p in profile {
+        if !recorded.contains(p.as_str()) {
+            differences.push(format!("-{p}"));
+        }
+    }
+    let outcome = if differences.len() as u32 > policy.identity.max_differences {
+        Outcome::Fail
+    } else {
+        Outcome::Pass
+    };
+    reasons.push(Reason::new(
+        Rule::Identity,
+        outcome,
+        Finding::Identity {
+            differences: differences.clone(),
+            profile_size: profile.len(),
+            source: source.to_string(),
+        },
+    ));
+    differences
+}
+
+/// The mixture rule: a second haplotype among clone `i`'s heteroplasmies.
+fn rule_mixture(set: &crate::call::CallSet, i: usize, policy: &Policy, reasons: &mut Vec<Reason>) {
+    if let Some((median, variants)) = mixture(set, i) {
+        let outcome = match policy.identity.mixture {
+            MixtureAction::Fail => Outcome::Fail,
+            MixtureAction::Inconclusive => Outcome::Inconclusive,
+            MixtureAction::Warn => Outcome::Warning,
+        };
+        reasons.push(Reason::new(
+            Rule::Mixture,
+            outcome,
+            Finding::Mixture { median, variants },
+        ));
+    }
 }
 
 /// Rank the PASS clones (1 = best) and clear the rank of every other clone.
@@ -632,7 +730,7 @@ fn rank_pass_clones(clones: &mut [CloneVerdict]) {
 /// haplocheck-style check: three or more passing heteroplasmies (not targets, not at
 /// artefact-prone sites) whose minor-allele levels agree (within a factor of two of
 /// their median) look like a second mtDNA haplotype mixed into the clone.
-fn mixture(set: &crate::call::CallSet, i: usize) -> Option<String> {
+fn mixture(set: &crate::call::CallSet, i: usize) -> Option<(f64, Vec<String>)> {
     let mut minors: Vec<(f64, &str)> = set
         .variants
         .iter()
@@ -657,13 +755,8 @@ fn mixture(set: &crate::call::CallSet, i: usize) -> Option<String> {
     if cluster.len() < 3 {
         return None;
     }
-    let names: Vec<&str> = cluster.iter().map(|(_, n)| *n).collect();
-    Some(format!(
-        "possibly mixed or contaminated: {} heteroplasmies at a similar level (median {}) look like a second haplotype: {}",
-        cluster.len(),
-        percent(median),
-        names.join(", ")
-    ))
+    let names: Vec<String> = cluster.iter().map(|(_, n)| n.to_string()).collect();
+    Some((median, names))
 }
 
 /// Files written by [`write_outputs`].

@@ -15,13 +15,16 @@ pub(crate) const CIGAR_M: u32 = 0;
 pub(crate) const CIGAR_S: u32 = 4;
 pub(crate) const CIGAR_H: u32 = 5;
 
-/// A BGZF file being written.
-pub(crate) struct BgzfWriter {
+/// A BGZF file being written through htslib's `bgzf`, with compression threads. Not
+/// [`crate::output::BgzfWriter`] (pure Rust, one thread, for the small text outputs):
+/// simulated BAMs run to hundreds of MB, which htslib compresses in parallel, and the
+/// committed test plate is byte-for-byte this writer's output.
+pub(crate) struct HtsBgzfWriter {
     fp: *mut htslib::BGZF,
     path: PathBuf,
 }
 
-impl BgzfWriter {
+impl HtsBgzfWriter {
     /// Create `path` (compression level 6), with `threads` extra compression threads.
     pub(crate) fn create(path: &Path, threads: usize) -> Result<Self> {
         let c_path = CString::new(path.as_os_str().as_encoded_bytes()).map_err(|_| {
@@ -36,7 +39,7 @@ impl BgzfWriter {
                 std::io::Error::last_os_error(),
             ));
         }
-        let w = BgzfWriter {
+        let w = HtsBgzfWriter {
             fp,
             path: path.to_owned(),
         };
@@ -99,7 +102,7 @@ impl BgzfWriter {
     }
 }
 
-impl Drop for BgzfWriter {
+impl Drop for HtsBgzfWriter {
     fn drop(&mut self) {
         if !self.fp.is_null() {
             // SAFETY: fp is open and not used again. The file is abandoned (an error

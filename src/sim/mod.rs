@@ -249,7 +249,7 @@ pub fn simulate_clone(
     let tmp = TempFile(temp_path_for(bam));
     let bai = PathBuf::from(format!("{}.bai", bam.display()));
     let tmp_bai = TempFile(temp_path_for(&bai));
-    let mut out = bam::BgzfWriter::create(&tmp.0, threads)?;
+    let mut out = bam::HtsBgzfWriter::create(&tmp.0, threads)?;
     out.write(&bam::header_bytes(
         &header_text(spec, clone, seed),
         &spec.contig,

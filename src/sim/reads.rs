@@ -11,7 +11,7 @@
 //! deletion.
 
 use super::bam::{
-    encode_record, record_len, tag_string, tag_uint, BgzfWriter, RecordFields, CIGAR_H, CIGAR_M,
+    encode_record, record_len, tag_string, tag_uint, HtsBgzfWriter, RecordFields, CIGAR_H, CIGAR_M,
     CIGAR_S,
 };
 use super::quality::QualityTables;
@@ -31,13 +31,11 @@ pub(crate) const MIN_SUPPLEMENTARY: u32 = 30;
 /// The base that molecules carry at rCRS 3107 (the reference's `N` placeholder).
 const BASE_AT_3107: u8 = b'C';
 
-const FLAG_PAIRED: u16 = 0x1;
-const FLAG_PROPER: u16 = 0x2;
-const FLAG_REVERSE: u16 = 0x10;
-const FLAG_MATE_REVERSE: u16 = 0x20;
-const FLAG_FIRST: u16 = 0x40;
-const FLAG_SECOND: u16 = 0x80;
-const FLAG_SUPPLEMENTARY: u16 = 0x800;
+use crate::filter::flags::{
+    FIRST as FLAG_FIRST, MATE_REVERSE as FLAG_MATE_REVERSE, PAIRED as FLAG_PAIRED,
+    PROPER_PAIR as FLAG_PROPER, REVERSE as FLAG_REVERSE, SECOND as FLAG_SECOND,
+    SUPPLEMENTARY as FLAG_SUPPLEMENTARY,
+};
 
 /// A haplotype as molecules: its bases on reference coordinates and its deletion.
 #[derive(Clone, Debug)]
@@ -395,7 +393,7 @@ impl<'a> Generator<'a> {
     }
 
     /// Generate every fragment and write the records, sorted, to `out`.
-    pub(crate) fn run(&mut self, out: &mut BgzfWriter) -> Result<()> {
+    pub(crate) fn run(&mut self, out: &mut HtsBgzfWriter) -> Result<()> {
         for p in 0..MT_LENGTH {
             for h in 0..self.haps.len() {
                 let Some(m) = self.haps[h].mol_of(p) else {
