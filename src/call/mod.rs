@@ -957,14 +957,7 @@ pub struct CallReport {
 }
 
 /// File names written by [`write_outputs`].
-pub const CALL_FILES: &[&str] = &[
-    "calls.vcf.gz",
-    "calls.vcf.gz.tbi",
-    "calls.tsv",
-    "targets.tsv",
-    "deletions.tsv",
-    "calls.json",
-];
+pub use crate::output::rundir::CALL_FILES;
 
 /// Write `calls.vcf.gz` (+ `.tbi`), `calls.tsv`, `targets.tsv`, `deletions.tsv` and `calls.json` into
 /// `dir`, each atomically.

@@ -250,17 +250,22 @@ pub fn write_atomic(dest: &Path, bytes: &[u8]) -> Result<()> {
     f.commit()
 }
 
+/// The error for an output directory that exists as something else.
+fn not_a_directory(dir: &Path) -> Error {
+    Error::io(
+        dir,
+        "cannot use as output directory",
+        io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "it exists and is not a directory",
+        ),
+    )
+}
+
 /// Create an output directory (and parents), checking that it is writable.
 pub fn prepare_output_dir(dir: &Path) -> Result<()> {
     if dir.exists() && !dir.is_dir() {
-        return Err(Error::io(
-            dir,
-            "cannot use as output directory",
-            io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                "it exists and is not a directory",
-            ),
-        ));
+        return Err(not_a_directory(dir));
     }
     fs::create_dir_all(dir).map_err(|e| Error::io(dir, "cannot create output directory", e))?;
     // Probe writability now rather than after an hour of counting.
