@@ -295,79 +295,83 @@ impl Reason {
         }
     }
 
-    fn sentence(&self) -> String {
-        match &self.finding {
-            Finding::Load {
-                name,
-                deletion,
-                af,
-                af_lo,
-                af_hi,
-                upper_bound,
-                max_load,
-                depth,
-                status,
-                filters,
-                junction_reads,
-                depth_needed,
-                confidence,
-            } => {
-                let conf = conf_txt(*confidence);
-                let prefix = if *deletion { "deletion " } else { "" };
-                // The call status, said where it is not "detected".
-                let st = match status {
-                    None | Some(TargetStatus::Detected) => String::new(),
-                    Some(TargetStatus::BelowThreshold) => {
-                        ", below the calling threshold".to_string()
-                    }
-                    Some(TargetStatus::Filtered) => {
-                        format!(", not called: {}", filters.join(", "))
-                    }
-                    Some(TargetStatus::NotDetected) => {
-                        ", not above the technical background".to_string()
-                    }
-                    Some(TargetStatus::LowDepth) => ", too few reads to call".to_string(),
+    /// The sentence of a [`Finding::Load`].
+    fn load_sentence(&self) -> String {
+        let Finding::Load {
+            name,
+            deletion,
+            af,
+            af_lo,
+            af_hi,
+            upper_bound,
+            max_load,
+            depth,
+            status,
+            filters,
+            junction_reads,
+            depth_needed,
+            confidence,
+        } = &self.finding
+        else {
+            return String::new();
+        };
+        let conf = conf_txt(*confidence);
+        let prefix = if *deletion { "deletion " } else { "" };
+        // The call status, said where it is not "detected".
+        let st = match status {
+            None | Some(TargetStatus::Detected) => String::new(),
+            Some(TargetStatus::BelowThreshold) => ", below the calling threshold".to_string(),
+            Some(TargetStatus::Filtered) => {
+                format!(", not called: {}", filters.join(", "))
+            }
+            Some(TargetStatus::NotDetected) => ", not above the technical background".to_string(),
+            Some(TargetStatus::LowDepth) => ", too few reads to call".to_string(),
+        };
+        match self.outcome {
+            Outcome::Fail => format!(
+                "{prefix}{name} at {} ({conf} CI {}–{}{}{st}) exceeds the maximum {}",
+                percent(*af),
+                percent(*af_lo),
+                percent(*af_hi),
+                junction_reads
+                    .map(|j| format!(", {} junction reads", thousands(j)))
+                    .unwrap_or_default(),
+                percent(*max_load)
+            ),
+            _ => {
+                let unit = if *deletion {
+                    "reads across its breakpoints"
+                } else {
+                    "usable reads"
                 };
-                match self.outcome {
-                    Outcome::Fail => format!(
-                        "{prefix}{name} at {} ({conf} CI {}–{}{}{st}) exceeds the maximum {}",
-                        percent(*af),
-                        percent(*af_lo),
-                        percent(*af_hi),
-                        junction_reads
-                            .map(|j| format!(", {} junction reads", thousands(j)))
-                            .unwrap_or_default(),
-                        percent(*max_load)
-                    ),
-                    _ => {
-                        let unit = if *deletion {
-                            "reads across its breakpoints"
+                let settle = match depth_needed {
+                    Some(d) => format!(
+                        "; about {} {} would settle it",
+                        thousands(*d),
+                        if *deletion {
+                            "reads across the breakpoints"
                         } else {
                             "usable reads"
-                        };
-                        let settle = match depth_needed {
-                            Some(d) => format!(
-                                "; about {} {} would settle it",
-                                thousands(*d),
-                                if *deletion {
-                                    "reads across the breakpoints"
-                                } else {
-                                    "usable reads"
-                                }
-                            ),
-                            None => "; the load is at the maximum: no practical depth settles it"
-                                .to_string(),
-                        };
-                        format!(
+                        }
+                    ),
+                    None => {
+                        "; the load is at the maximum: no practical depth settles it".to_string()
+                    }
+                };
+                format!(
                             "{prefix}{name} at {}{st} with upper bound {} straddles the maximum {} ({} {unit}){settle}",
                             percent(*af),
                             percent(*upper_bound),
                             percent(*max_load),
                             thousands(*depth),
                         )
-                    }
-                }
             }
+        }
+    }
+
+    fn sentence(&self) -> String {
+        match &self.finding {
+            Finding::Load { .. } => self.load_sentence(),
             Finding::AllBelow {
                 deletion: false,
                 count,
