@@ -156,6 +156,16 @@ pub enum Error {
         detail: String,
     },
 
+    /// The index beside an alignment file belongs to another version of it (the BAM
+    /// was re-sorted or rewritten without re-indexing).
+    #[error("{}: the index does not match this file: {detail}", path.display())]
+    StaleIndex {
+        /// The alignment file.
+        path: PathBuf,
+        /// What the index points to, and how to fix it.
+        detail: String,
+    },
+
     /// An option or configuration value is invalid (on the command line: a usage
     /// error).
     #[error("invalid setting: {0}")]

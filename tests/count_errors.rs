@@ -644,6 +644,65 @@ fn two_inputs_with_the_same_clone_name() {
 }
 
 #[test]
+fn stale_index_is_named_as_such() {
+    // An index made for another version of the BAM (re-sorted or rewritten without
+    // re-indexing) must not be reported as a corrupt BAM, nor silently read.
+    use rust_htslib::bam::Read as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let big = big_bam(tmp.path());
+    let bai = tmp.path().join("big.bam.bai");
+    let needles = |p: &Path| {
+        vec![
+            path_str(p).to_owned(),
+            "the index does not match this file".to_owned(),
+            format!("samtools index {}", path_str(p)),
+        ]
+    };
+
+    // A small BAM beside the index of a bigger one: the index lists blocks the file
+    // does not have.
+    let small = sam_to_bam_with(tmp.path(), "small", GOOD, true, false);
+    std::fs::copy(&bai, tmp.path().join("small.bam.bai")).unwrap();
+    let want = needles(&small);
+    let want: Vec<&str> = want.iter().map(String::as_str).collect();
+    expect_failure(tmp.path(), "small_out", &[&small], &["--quiet"], 1, &want);
+
+    // The same reads written again under a longer header (as `samtools reheader` or a
+    // re-sort would): every offset of the old index is shifted. The index was copied
+    // before the BAM was written, so it is also older than the BAM.
+    let stale = tmp.path().join("rewritten.bam");
+    std::fs::copy(&bai, tmp.path().join("rewritten.bam.bai")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mut reader = bam::Reader::from_path(&big).unwrap();
+    let mut header = bam::Header::from_template(reader.header());
+    for i in 0..40 {
+        header.push_comment(format!("a longer header, line {i}").as_bytes());
+    }
+    let records: Vec<bam::Record> = reader.records().map(|r| r.unwrap()).collect();
+    write_bam(&stale, &header, records, true, false);
+    let want = needles(&stale);
+    let mut want: Vec<&str> = want.iter().map(String::as_str).collect();
+    want.push("older than the BAM");
+    for threads in ["1", "2"] {
+        let o = expect_failure(
+            tmp.path(),
+            &format!("rewritten_t{threads}"),
+            &[&stale],
+            &["--quiet", "--threads", threads],
+            1,
+            &want,
+        );
+        assert!(!stderr(&o).contains("corrupt"), "{}", stderr(&o));
+    }
+    // Re-indexed as the message says, it is counted.
+    bam::index::build(&stale, None, bam::index::Type::Bai, 1).unwrap();
+    assert_ok(
+        &run_count(&[&stale], &tmp.path().join("reindexed"), &["--quiet"]),
+        "re-indexed",
+    );
+}
+
+#[test]
 fn corrupt_bgzf_block_in_the_middle() {
     // Bytes flipped inside a block (not a truncation): the EOF marker is intact, so the
     // damage is found while reading, streamed or through the index.

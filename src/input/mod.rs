@@ -191,6 +191,9 @@ pub fn inspect(path: &Path, opts: &InputOptions) -> Result<InputInfo> {
             r.is_ok()
         }
     };
+    if indexed && format == Format::Bam {
+        check_bam_index(path, tid)?;
+    }
     if !indexed {
         warnings.push(format!(
             "{}: no index found; reading the whole file (index it with `samtools index` to jump to {contig})",
@@ -460,13 +463,23 @@ pub(crate) fn bam_mt_start(info: &InputInfo) -> Result<Option<u64>> {
         let r = bam::Reader::from_path(&info.path).map_err(hts)?;
         return Ok(Some(r.tell() as u64));
     }
-    let idx = bam::IndexedReader::from_path(&info.path).map_err(hts)?;
+    Ok(index_mt_span(&info.path, info.tid)?.map(|(start, _)| start))
+}
+
+/// The smallest start and the largest end (BGZF virtual offsets) of the chunks the
+/// BAM index at `path` lists for contig `tid`; `None` when it lists none.
+fn index_mt_span(path: &Path, tid: u32) -> Result<Option<(u64, u64)>> {
+    let hts = |e| Error::Hts {
+        path: path.to_owned(),
+        source: e,
+    };
+    let idx = bam::IndexedReader::from_path(path).map_err(hts)?;
     // SAFETY: the index pointer lives as long as `idx`; the iterator is checked for
     // null, read only within its `n_off` bounds and destroyed here.
-    let start = unsafe {
+    let span = unsafe {
         let itr = rust_htslib::htslib::sam_itr_queryi(
             idx.index().inner_ptr(),
-            info.tid as i32,
+            tid as i32,
             0,
             i64::from(MT_LENGTH),
         );
@@ -474,19 +487,142 @@ pub(crate) fn bam_mt_start(info: &InputInfo) -> Result<Option<u64>> {
             None
         } else {
             let n = usize::try_from((*itr).n_off).unwrap_or(0);
-            let first = if n > 0 && !(*itr).off.is_null() {
-                std::slice::from_raw_parts((*itr).off, n)
-                    .iter()
-                    .map(|o| o.u)
-                    .min()
+            let span = if n > 0 && !(*itr).off.is_null() {
+                let chunks = std::slice::from_raw_parts((*itr).off, n);
+                let start = chunks.iter().map(|o| o.u).min();
+                let end = chunks.iter().map(|o| o.v).max();
+                start.zip(end)
             } else {
                 None
             };
             rust_htslib::htslib::hts_itr_destroy(itr);
-            first
+            span
         }
     };
-    Ok(start)
+    Ok(span)
+}
+
+/// The index file htslib would use for `path` (`X.bam.bai`, `X.bam.csi`, `X.bai`,
+/// `X.crai`), if one exists.
+fn index_file(path: &Path) -> Option<PathBuf> {
+    let mut candidates = Vec::new();
+    for ext in ["bai", "csi", "crai"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(".");
+        p.push(ext);
+        candidates.push(PathBuf::from(p));
+        candidates.push(path.with_extension(ext));
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+/// Refuse a BAM index that belongs to another file (as after re-sorting or rewriting
+/// a BAM without re-indexing it): the first read the index points to for the mt
+/// contig must be a valid record on that contig. Without this check a stale index
+/// reads as a corrupt BAM, or silently yields no reads.
+fn check_bam_index(path: &Path, tid: u32) -> Result<()> {
+    let index = index_file(path);
+    let stale = |what: String| {
+        let named = index
+            .as_ref()
+            .map_or_else(|| "its index".to_owned(), |i| i.display().to_string());
+        let older = index
+            .as_ref()
+            .and_then(|i| {
+                Some((
+                    i.metadata().ok()?.modified().ok()?,
+                    path.metadata().ok()?.modified().ok()?,
+                ))
+            })
+            .is_some_and(|(i, d)| i < d);
+        Error::StaleIndex {
+            path: path.to_owned(),
+            detail: format!(
+                "{named} {what}{}; it was probably made for an earlier version of the file (re-sorted or rewritten without re-indexing). Re-index it with `samtools index {}`",
+                if older { ", and it is older than the BAM" } else { "" },
+                path.display()
+            ),
+        }
+    };
+    let Some((start, end)) = index_mt_span(path, tid)? else {
+        return Ok(());
+    };
+    let len = path.metadata().map_or(u64::MAX, |m| m.len());
+    if end >> 16 > len {
+        return Err(stale(format!(
+            "lists reads up to byte {} of a {len}-byte file",
+            end >> 16
+        )));
+    }
+    if !is_block_start(path, end >> 16, len) {
+        return Err(stale(format!(
+            "says the mt contig's reads end in a compressed block at byte {}, where this file has no block",
+            end >> 16
+        )));
+    }
+    match first_record_at(path, start) {
+        Ok(Some(rec)) if rec.tid() == tid as i32 => Ok(()),
+        Ok(Some(rec)) => Err(stale(format!(
+            "points to a read on contig #{} where the mt contig's reads should start",
+            rec.tid()
+        ))),
+        Ok(None) => Err(stale("points past the end of the file".into())),
+        Err(e) => Err(stale(format!(
+            "points to byte {}, where this file has no valid read ({e})",
+            start >> 16
+        ))),
+    }
+}
+
+/// Whether a BGZF block starts at byte `offset` of the file at `path` (or `offset` is
+/// its end).
+fn is_block_start(path: &Path, offset: u64, len: u64) -> bool {
+    use std::io::{Seek, SeekFrom};
+    if offset == len {
+        return true;
+    }
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| {
+            f.seek(SeekFrom::Start(offset))?;
+            f.read_exact(&mut magic)
+        })
+        .is_ok_and(|()| magic == [0x1f, 0x8b, 8, 4])
+}
+
+/// Decode the record at BGZF virtual offset `voffset` of the BAM at `path`.
+fn first_record_at(path: &Path, voffset: u64) -> std::result::Result<Option<bam::Record>, String> {
+    let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    let (coffset, uoffset) = (voffset >> 16, (voffset & 0xffff) as usize);
+    if coffset >= len {
+        return Ok(None);
+    }
+    // Two blocks at most: the record may start near a block end.
+    let mut blocks = bgzf::BlockReader::open(path, coffset, 1 << 17).map_err(|e| e.to_string())?;
+    let mut data = Vec::new();
+    let mut buf = Vec::new();
+    let mut cursor = bgzf::RecordCursor::new(uoffset);
+    let mut rec = bam::Record::new();
+    let mut found = None;
+    for _ in 0..4 {
+        let Some(seg) = blocks.next_segment().map_err(|e| e.to_string())? else {
+            break;
+        };
+        bgzf::inflate(&seg, &mut buf, path, false).map_err(|e| e.to_string())?;
+        data.clear();
+        data.extend_from_slice(&buf[..seg.inflated_len()]);
+        let mut take = |r: &bam::Record| {
+            found = Some(r.clone());
+            Ok(false)
+        };
+        match cursor.feed(&data, &mut rec, &mut take) {
+            Ok(_) if found.is_some() => return Ok(found),
+            Ok(_) => {}
+            Err(bgzf::CursorError::Decode(e)) => return Err(e.to_string()),
+            Err(bgzf::CursorError::Count(e)) => return Err(e.to_string()),
+        }
+    }
+    Ok(found)
 }
 
 /// One reader over an input through htslib: indexed (jumping to a region) or streamed.
