@@ -3,7 +3,7 @@
 //! and the drift allowance, and a table of the tests.
 
 use super::plots::{verdict_class, verdict_icon, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION};
-use super::svg::{esc, n1, nice_ticks, pct, pct_tick, thousands, Linear};
+use super::svg::{esc, n1, nice_ticks, pct, pct_tick, thousands, Linear, Svg};
 use crate::select::{Selection, Verdict};
 use crate::track::{CloneTrack, Flag, PassageKind, TrackSet, Trajectory};
 
@@ -155,15 +155,19 @@ pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
     }
     let pad = (x1 - x0) * 0.07;
     let x = Linear::new((x0 - pad, x1 + pad), (L, W - R));
-    let mut s = String::new();
-    w!(
-        s,
-        "<svg data-plot=\"trajectory\" data-clone=\"{}\" viewBox=\"0 0 {W} {}\" width=\"{W}\" height=\"{}\" role=\"img\" aria-label=\"heteroplasmy across passages of {}\">",
-        esc(&c.clone),
-        n1(h),
-        n1(h),
-        esc(&c.clone)
-    );
+    let mut s = Svg::new();
+    s.el("svg")
+        .attr("data-plot", "trajectory")
+        .attr("data-clone", &c.clone)
+        .attr("viewBox", format!("0 0 {W} {}", n1(h)))
+        .attr("width", W)
+        .attr("height", h)
+        .attr("role", "img")
+        .attr(
+            "aria-label",
+            format!("heteroplasmy across passages of {}", c.clone),
+        )
+        .open();
     let allowed = set.policy.drift.max_increase;
     let m = series.len() as f64;
     let mut top_y = 6.0;
@@ -184,58 +188,49 @@ pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
         let ticks = nice_ticks(ymax.min(1.0), if two { 3 } else { 4 });
         let top_tick = ticks.last().copied().unwrap_or(1.0);
         let y = Linear::new((0.0, top_tick), (bottom, top));
-        w!(
-            s,
-            "<g data-panel=\"{}\">",
-            match kind {
-                PanelKind::Targets => "targets",
-                PanelKind::Others => "others",
-            }
-        );
-        w!(
-            s,
-            "<text x=\"{L}\" y=\"{}\" class=\"tick\" font-weight=\"600\">{}</text>",
-            n1(top - 6.0),
-            match kind {
+        s.group()
+            .attr(
+                "data-panel",
+                match kind {
+                    PanelKind::Targets => "targets",
+                    PanelKind::Others => "others",
+                },
+            )
+            .open();
+        s.text(L, top - 6.0)
+            .attr("class", "tick")
+            .attr("font-weight", "600")
+            .text(match kind {
                 PanelKind::Targets => "Screened targets: maximum and allowed drift apply",
                 PanelKind::Others => "Other variants: no maximum applies",
-            }
-        );
+            });
         // Fraction axis.
         for t in &ticks {
             let yt = y.at(*t);
-            w!(
-                s,
-                "<line x1=\"{L}\" x2=\"{x2}\" y1=\"{yl}\" y2=\"{yl}\" stroke=\"{GRID}\"/><text x=\"{xt}\" y=\"{ytx}\" class=\"tick\" text-anchor=\"end\">{label}</text>",
-                x2 = n1(W - R),
-                yl = n1(yt),
-                xt = L - 6.0,
-                ytx = n1(yt + 3.5),
-                label = pct_tick(*t)
-            );
+            s.line(L, W - R, yt, yt).attr("stroke", GRID);
+            s.text(L - 6.0, yt + 3.5)
+                .attr("class", "tick")
+                .attr("text-anchor", "end")
+                .text(&pct_tick(*t));
         }
         // Passage axis: a grid line per passage; labels (thinned when crowded) under
         // the last panel only.
         let every = (c.passages.len() as f64 / 8.0).ceil().max(1.0) as usize;
         for (k, p) in c.passages.iter().enumerate() {
             let xp = x.at(p.x);
-            w!(
-                s,
-                "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{GRID}\"/>",
-                n1(xp),
-                n1(top),
-                n1(bottom + 4.0)
-            );
+            s.line(xp, xp, top, bottom + 4.0).attr("stroke", GRID);
             if last_panel && (k % every == 0 || k + 1 == c.passages.len()) {
-                w!(
-                    s,
-                    "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}<title>{}: {}x mean usable depth</title></text>",
-                    n1(xp),
-                    n1(bottom + 17.0),
-                    esc(&p.passage.label),
-                    esc(&p.sample),
+                s.text(xp, bottom + 17.0)
+                    .attr("class", "tick")
+                    .attr("text-anchor", "middle")
+                    .open();
+                s.content(&p.passage.label);
+                s.title(&format!(
+                    "{}: {}x mean usable depth",
+                    p.sample,
                     thousands(p.mean_depth.round() as u64)
-                );
+                ));
+                s.close();
             }
         }
         // Policy maxima of the screened targets, shaded above: in their panel only.
@@ -248,29 +243,25 @@ pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
                     continue;
                 }
                 let ym = y.at(*mx);
-                w!(
-                    s,
-                    "<g data-max=\"{mx}\"><rect x=\"{L}\" y=\"{top}\" width=\"{rw}\" height=\"{rh}\" fill=\"{VERMILLION}\" fill-opacity=\"0.07\"/>\
-                     <line x1=\"{L}\" x2=\"{x2}\" y1=\"{yl}\" y2=\"{yl}\" stroke=\"{VERMILLION}\" stroke-width=\"1.6\" stroke-dasharray=\"5 3\"/>\
-                     <text x=\"{xt}\" y=\"{yt}\" class=\"thr\">max {label}</text></g>",
-                    top = n1(top),
-                    rw = n1(W - R - L),
-                    rh = n1(ym - top),
-                    x2 = n1(W - R),
-                    yl = n1(ym),
-                    xt = n1(L + 4.0),
-                    yt = n1(ym - 4.0),
-                    label = pct(*mx)
-                );
+                s.group().attr("data-max", mx.to_string()).open();
+                s.rect(L, top, W - R - L, ym - top)
+                    .attr("fill", VERMILLION)
+                    .attr("fill-opacity", "0.07");
+                s.line(L, W - R, ym, ym)
+                    .attr("stroke", VERMILLION)
+                    .attr("stroke-width", "1.6")
+                    .attr("stroke-dasharray", "5 3");
+                s.text(L + 4.0, ym - 4.0)
+                    .attr("class", "thr")
+                    .text(&format!("max {}", pct(*mx)));
+                s.close();
             }
         }
         if series.is_empty() {
-            w!(
-                s,
-                "<text x=\"{}\" y=\"{}\" class=\"note\" text-anchor=\"middle\">nothing called at any passage</text>",
-                n1((L + W - R) / 2.0),
-                n1((top + bottom) / 2.0)
-            );
+            s.text((L + W - R) / 2.0, (top + bottom) / 2.0)
+                .attr("class", "note")
+                .attr("text-anchor", "middle")
+                .text("nothing called at any passage");
         }
         let mut labels: Vec<(f64, usize)> = Vec::new();
         for &k in ks {
@@ -278,14 +269,15 @@ pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
             let col = SERIES[k % SERIES.len()];
             let dx = (k as f64 - (m - 1.0) / 2.0) * 3.0;
             let flags: Vec<&str> = t.flags.iter().map(|f| f.as_str()).collect();
-            w!(
-                s,
-                "<g data-variant=\"{}\" data-flags=\"{}\"><title>{} in {}: {}{}</title>",
-                esc(&t.variant),
-                flags.join(" "),
-                esc(&t.variant),
-                esc(&c.clone),
-                esc(&flags_text(t)),
+            s.group()
+                .attr("data-variant", &t.variant)
+                .attr("data-flags", flags.join(" "))
+                .open();
+            s.title(&format!(
+                "{} in {}: {}{}",
+                t.variant,
+                c.clone,
+                flags_text(t),
                 t.overall.as_ref().map_or_else(String::new, |o| format!(
                     "; {} → {}: {:+.1} points, p = {}",
                     o.from,
@@ -293,7 +285,7 @@ pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
                     o.change * 100.0,
                     p_text(o.p_value)
                 ))
-            );
+            ));
             let covered: Vec<_> = t.points.iter().filter(|p| p.depth > 0).collect();
             // The drift allowance of a screened target: first passage + max_increase.
             if let (PanelKind::Targets, Some(first), Some(last)) =
@@ -301,16 +293,19 @@ pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
             {
                 let ya = first.af + allowed;
                 if ya <= top_tick && covered.len() > 1 {
-                    w!(
-                        s,
-                        "<line x1=\"{x1}\" x2=\"{x2}\" y1=\"{yl}\" y2=\"{yl}\" stroke=\"{col}\" stroke-width=\"1\" stroke-dasharray=\"1 3\" data-allowance=\"{ya}\"><title>{name}: allowed drift, {from} + {pts:.1} points</title></line>",
-                        x1 = n1(x.at(first.x)),
-                        x2 = n1(x.at(last.x)),
-                        yl = n1(y.at(ya)),
-                        name = esc(&t.variant),
-                        from = pct(first.af),
-                        pts = allowed * 100.0
-                    );
+                    s.line(x.at(first.x), x.at(last.x), y.at(ya), y.at(ya))
+                        .attr("stroke", col)
+                        .attr("stroke-width", "1")
+                        .attr("stroke-dasharray", "1 3")
+                        .attr("data-allowance", ya.to_string())
+                        .open();
+                    s.title(&format!(
+                        "{}: allowed drift, {} + {:.1} points",
+                        t.variant,
+                        pct(first.af),
+                        allowed * 100.0
+                    ));
+                    s.close();
                 }
             }
             if covered.len() > 1 {
@@ -318,12 +313,11 @@ pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
                     .iter()
                     .map(|p| format!("{},{}", n1(x.at(p.x) + dx), n1(y.at(p.af))))
                     .collect();
-                w!(
-                    s,
-                    "<polyline points=\"{}\" fill=\"none\" stroke=\"{col}\" stroke-width=\"{}\"/>",
-                    pts.join(" "),
-                    if alarming(t) { "2.2" } else { "1.5" }
-                );
+                s.el("polyline")
+                    .attr("points", pts.join(" "))
+                    .attr("fill", "none")
+                    .attr("stroke", col)
+                    .attr("stroke-width", if alarming(t) { "2.2" } else { "1.5" });
             }
             for p in &covered {
                 let (xp, lo, hi) = (
@@ -331,38 +325,41 @@ pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
                     y.at(p.af_ci.lo),
                     y.at(p.af_ci.hi.min(top_tick)),
                 );
-                w!(
-                    s,
-                    "<g data-passage=\"{label}\"><title>{name} at {label}: {af} ({conf:.0}% CI {lo_t}–{hi_t}), {alt} of {depth} usable reads, {status}</title>\
-                     <line x1=\"{xp}\" x2=\"{xp}\" y1=\"{lo}\" y2=\"{hi}\" stroke=\"{col}\" stroke-width=\"1.2\"/>\
-                     <line x1=\"{c0}\" x2=\"{c1}\" y1=\"{lo}\" y2=\"{lo}\" stroke=\"{col}\" stroke-width=\"1.2\"/>\
-                     <line x1=\"{c0}\" x2=\"{c1}\" y1=\"{hi}\" y2=\"{hi}\" stroke=\"{col}\" stroke-width=\"1.2\"/>\
-                     <circle cx=\"{xp}\" cy=\"{yp}\" r=\"4\" fill=\"{fill}\" stroke=\"{col}\" stroke-width=\"1.5\"/></g>",
-                    label = esc(&p.passage),
-                    name = esc(&t.variant),
-                    af = pct(p.af),
-                    conf = set.confidence * 100.0,
-                    lo_t = pct(p.af_ci.lo),
-                    hi_t = pct(p.af_ci.hi),
-                    alt = thousands(u64::from(p.alt_count)),
-                    depth = thousands(u64::from(p.depth)),
-                    status = esc(&if p.called {
+                s.group().attr("data-passage", &p.passage).open();
+                s.title(&format!(
+                    "{} at {}: {} ({:.0}% CI {}–{}), {} of {} usable reads, {}",
+                    t.variant,
+                    p.passage,
+                    pct(p.af),
+                    set.confidence * 100.0,
+                    pct(p.af_ci.lo),
+                    pct(p.af_ci.hi),
+                    thousands(u64::from(p.alt_count)),
+                    thousands(u64::from(p.depth)),
+                    if p.called {
                         "called".to_string()
                     } else if p.filters.is_empty() {
                         "not called".to_string()
                     } else {
                         format!("not called ({})", p.filters.join(", "))
-                    }),
-                    xp = n1(xp),
-                    lo = n1(lo),
-                    hi = n1(hi),
-                    c0 = n1(xp - 3.0),
-                    c1 = n1(xp + 3.0),
-                    yp = n1(y.at(p.af)),
-                    fill = if p.called { col } else { "#fff" },
-                );
+                    }
+                ));
+                for (x1, x2, y1, y2) in [
+                    (xp, xp, lo, hi),
+                    (xp - 3.0, xp + 3.0, lo, lo),
+                    (xp - 3.0, xp + 3.0, hi, hi),
+                ] {
+                    s.line(x1, x2, y1, y2)
+                        .attr("stroke", col)
+                        .attr("stroke-width", "1.2");
+                }
+                s.circle(xp, y.at(p.af), "4")
+                    .attr("fill", if p.called { col } else { "#fff" })
+                    .attr("stroke", col)
+                    .attr("stroke-width", "1.5");
+                s.close();
             }
-            s.push_str("</g>");
+            s.close();
             if let Some(last) = covered.last() {
                 labels.push((y.at(last.af), k));
             }
@@ -377,37 +374,32 @@ pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
         for (yy, k) in placed {
             let t = series[k];
             let col = SERIES[k % SERIES.len()];
-            let weight = if alarming(t) {
-                " font-weight=\"700\""
-            } else {
-                ""
-            };
-            w!(
-                s,
-                "<text x=\"{}\" y=\"{}\" class=\"lab\"{weight} fill=\"{col}\">{}<tspan x=\"{0}\" dy=\"12\" class=\"tick\">{}</tspan></text>",
-                n1(W - R + 10.0),
-                n1(yy),
-                esc(&t.variant),
-                esc(&flags_text(t))
-            );
+            s.text(W - R + 10.0, yy)
+                .attr("class", "lab")
+                .attr_opt("font-weight", alarming(t).then_some("700"))
+                .attr("fill", col)
+                .open();
+            s.content(&t.variant);
+            s.el("tspan")
+                .attr("x", W - R + 10.0)
+                .attr("dy", "12")
+                .attr("class", "tick")
+                .text(&flags_text(t));
+            s.close();
         }
-        s.push_str("</g>");
+        s.close();
         top_y = bottom + BETWEEN;
         if last_panel {
-            w!(
-                s,
-                "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
-                n1((L + W - R) / 2.0),
-                n1(bottom + 32.0),
-                match set.axis {
+            s.text((L + W - R) / 2.0, bottom + 32.0)
+                .attr("class", "tick")
+                .attr("text-anchor", "middle")
+                .text(match set.axis {
                     PassageKind::Number => "passage",
                     PassageKind::Date => "date of passage (spaced by days)",
-                }
-            );
+                });
         }
     }
-    s.push_str("</svg>");
-    s
+    s.finish()
 }
 
 fn badge(v: Verdict) -> String {
