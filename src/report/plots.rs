@@ -254,19 +254,24 @@ fn load_rows(c: &CloneVerdict) -> Vec<LoadRow<'_>> {
     rows
 }
 
+/// Layout of the target-load plot: width, left margin (names), right margin (values),
+/// row height and the band of the axis labels on top.
+const LOAD_W: f64 = 570.0;
+const LOAD_L: f64 = 134.0;
+const LOAD_R: f64 = 148.0;
+const LOAD_ROW: f64 = 20.0;
+const LOAD_TOP: f64 = 24.0;
+
 /// Per-clone target load: one row per shown target (worst first) and per large
 /// deletion, the point estimate with its two-sided interval as a whisker, the one-sided
 /// upper bound as a bar, and the policy maximum as a threshold (shaded beyond), on a
 /// log fraction axis.
 pub(crate) fn target_load_plot(c: &CloneVerdict, confidence: f64) -> String {
-    const W: f64 = 570.0;
-    const L: f64 = 134.0;
-    const R: f64 = 148.0;
-    const ROW: f64 = 20.0;
-    const TOP: f64 = 24.0;
+    const W: f64 = LOAD_W;
+    const TOP: f64 = LOAD_TOP;
     let rows = load_rows(c);
-    let h = TOP + ROW * rows.len().max(1) as f64 + 16.0;
-    let x = Log10::new(LOAD_DOMAIN, (L, W - R));
+    let h = TOP + LOAD_ROW * rows.len().max(1) as f64 + 16.0;
+    let x = Log10::new(LOAD_DOMAIN, (LOAD_L, W - LOAD_R));
     let mut s = Svg::new();
     s.el("svg")
         .attr("data-plot", "target-loads")
@@ -294,85 +299,100 @@ pub(crate) fn target_load_plot(c: &CloneVerdict, confidence: f64) -> String {
     }
     let first_deletion = rows.iter().position(|r| r.deletion);
     for (i, t) in rows.iter().enumerate() {
-        let y = TOP + ROW * i as f64 + ROW / 2.0;
-        let xm = x.at(t.max_load);
+        let y = TOP + LOAD_ROW * i as f64 + LOAD_ROW / 2.0;
         if Some(i) == first_deletion && i > 0 {
-            s.line(4.0, W - 4.0, y - ROW / 2.0, y - ROW / 2.0)
+            s.line(4.0, W - 4.0, y - LOAD_ROW / 2.0, y - LOAD_ROW / 2.0)
                 .attr("stroke", MUTED)
                 .attr("stroke-width", "0.8");
         }
-        s.group()
-            .attr(
-                if t.deletion {
-                    "data-deletion"
-                } else {
-                    "data-target"
-                },
-                t.name,
-            )
-            .open();
-        s.title(&format!(
-            "{}: {} ({:.0}% CI {}–{}), one-sided upper bound {}, maximum {}, {}",
-            t.name,
-            pct(t.af),
-            confidence * 100.0,
-            pct(t.lo),
-            pct(t.hi),
-            pct(t.upper_bound),
-            pct(t.max_load),
-            t.detail
-        ));
-        if i % 2 == 1 {
-            s.rect(4.0, y - ROW / 2.0, W - 8.0, ROW)
-                .attr("fill", "#f6f7f9");
-        }
-        // Beyond the maximum.
-        s.rect(xm, y - ROW / 2.0, W - R - xm, ROW)
-            .attr("fill", VERMILLION)
-            .attr("fill-opacity", "0.09");
-        s.line(xm, xm, y - ROW / 2.0, y + ROW / 2.0)
-            .attr("stroke", VERMILLION)
-            .attr("stroke-width", "1.6")
-            .attr("stroke-dasharray", "4 2");
-        let name = if t.deletion && t.name.chars().count() > 17 {
-            truncate(t.name, 17)
-        } else {
-            t.name.to_string()
-        };
-        s.text(L - 10.0, y + 4.0)
-            .attr("class", "lab")
-            .attr("text-anchor", "end")
-            .attr_opt("font-weight", (t.verdict != Verdict::Pass).then_some("700"))
-            .text(&name);
-        // Whisker (two-sided interval); an open left end when it reaches below the axis.
-        let (x0, x1) = (x.at(t.lo), x.at(t.hi));
-        let whisker = |s: &mut Svg, x1: f64, x2: f64, y1: f64, y2: f64| {
-            s.line(x1, x2, y1, y2)
-                .attr("stroke", INK)
-                .attr("stroke-width", "1.4");
-        };
-        whisker(&mut s, x0, x1, y, y);
-        if !x.below(t.lo) {
-            whisker(&mut s, x0, x0, y - 4.0, y + 4.0);
-        }
-        whisker(&mut s, x1, x1, y - 4.0, y + 4.0);
-        // One-sided upper bound.
-        s.rect(x.at(t.upper_bound) - 1.5, y - 6.0, "3", "12")
-            .attr("fill", INK)
-            .attr("fill-opacity", "0.55");
-        load_marker(&mut s, t.verdict, x.at(t.af), y, x.below(t.af));
-        s.text(W - R + 8.0, y + 4.0).attr("class", "val").open();
-        s.content(&format!("{} ", pct(t.af)));
-        s.el("tspan")
-            .attr("class", "ci")
-            .text(&format!("[{}–{}]", pct(t.lo), pct(t.hi)));
-        s.close();
-        s.close();
+        load_row(&mut s, &x, t, i, y, confidence);
     }
-    // Label each distinct maximum once, under the rows; two close maxima (the
-    // targets' and the deletions') are anchored away from each other.
+    maxima_labels(&mut s, &x, &rows, h);
+    s.finish()
+}
+
+/// One row of the target-load plot (a `<g data-target>` or `<g data-deletion>`),
+/// centred at `y`: shading, the maximum, the name, whisker, upper bound, marker and the
+/// values at the right.
+fn load_row(s: &mut Svg, x: &Log10, t: &LoadRow, i: usize, y: f64, confidence: f64) {
+    const W: f64 = LOAD_W;
+    const R: f64 = LOAD_R;
+    const ROW: f64 = LOAD_ROW;
+    let xm = x.at(t.max_load);
+    s.group()
+        .attr(
+            if t.deletion {
+                "data-deletion"
+            } else {
+                "data-target"
+            },
+            t.name,
+        )
+        .open();
+    s.title(&format!(
+        "{}: {} ({:.0}% CI {}–{}), one-sided upper bound {}, maximum {}, {}",
+        t.name,
+        pct(t.af),
+        confidence * 100.0,
+        pct(t.lo),
+        pct(t.hi),
+        pct(t.upper_bound),
+        pct(t.max_load),
+        t.detail
+    ));
+    if i % 2 == 1 {
+        s.rect(4.0, y - ROW / 2.0, W - 8.0, ROW)
+            .attr("fill", "#f6f7f9");
+    }
+    // Beyond the maximum.
+    s.rect(xm, y - ROW / 2.0, W - R - xm, ROW)
+        .attr("fill", VERMILLION)
+        .attr("fill-opacity", "0.09");
+    s.line(xm, xm, y - ROW / 2.0, y + ROW / 2.0)
+        .attr("stroke", VERMILLION)
+        .attr("stroke-width", "1.6")
+        .attr("stroke-dasharray", "4 2");
+    let name = if t.deletion && t.name.chars().count() > 17 {
+        truncate(t.name, 17)
+    } else {
+        t.name.to_string()
+    };
+    s.text(LOAD_L - 10.0, y + 4.0)
+        .attr("class", "lab")
+        .attr("text-anchor", "end")
+        .attr_opt("font-weight", (t.verdict != Verdict::Pass).then_some("700"))
+        .text(&name);
+    // Whisker (two-sided interval); an open left end when it reaches below the axis.
+    let (x0, x1) = (x.at(t.lo), x.at(t.hi));
+    let whisker = |s: &mut Svg, x1: f64, x2: f64, y1: f64, y2: f64| {
+        s.line(x1, x2, y1, y2)
+            .attr("stroke", INK)
+            .attr("stroke-width", "1.4");
+    };
+    whisker(s, x0, x1, y, y);
+    if !x.below(t.lo) {
+        whisker(s, x0, x0, y - 4.0, y + 4.0);
+    }
+    whisker(s, x1, x1, y - 4.0, y + 4.0);
+    // One-sided upper bound.
+    s.rect(x.at(t.upper_bound) - 1.5, y - 6.0, "3", "12")
+        .attr("fill", INK)
+        .attr("fill-opacity", "0.55");
+    load_marker(s, t.verdict, x.at(t.af), y, x.below(t.af));
+    s.text(W - R + 8.0, y + 4.0).attr("class", "val").open();
+    s.content(&format!("{} ", pct(t.af)));
+    s.el("tspan")
+        .attr("class", "ci")
+        .text(&format!("[{}–{}]", pct(t.lo), pct(t.hi)));
+    s.close();
+    s.close();
+}
+
+/// Label each distinct maximum once, under the rows (the plot is `h` high); two close
+/// maxima (the targets' and the deletions') are anchored away from each other.
+fn maxima_labels(s: &mut Svg, x: &Log10, rows: &[LoadRow], h: f64) {
     let mut maxima: Vec<(f64, bool)> = Vec::new();
-    for t in &rows {
+    for t in rows {
         if !maxima
             .iter()
             .any(|(m, _)| m.to_bits() == t.max_load.to_bits())
@@ -406,7 +426,6 @@ pub(crate) fn target_load_plot(c: &CloneVerdict, confidence: f64) -> String {
                 }
             ));
     }
-    s.finish()
 }
 
 /// The legend of the target panel (one line).
@@ -658,16 +677,24 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
+/// Layout of the plots along the genome (coverage, deletions): width, left margin
+/// (verdict glyph and clone name), right margin.
+const GENOME_W: f64 = 1120.0;
+const GENOME_L: f64 = 168.0;
+const GENOME_R: f64 = 14.0;
+
+/// Height of a coverage track, the gap between two, and the band of the scale on top.
+const TRACK: f64 = 40.0;
+const TRACK_GAP: f64 = 8.0;
+const TRACK_TOP: f64 = 20.0;
+
 /// Coverage along the genome, one track per clone on a shared depth scale, with the
 /// plate's median profile (dashed) so that a clone-specific dip — a deletion — stands
 /// out, the policy's minimum mean depth, and the gene map underneath.
 pub(crate) fn coverage_plot(rows: &[CoverageRow], min_depth: Option<f64>) -> String {
-    const W: f64 = 1120.0;
-    const L: f64 = 168.0;
-    const R: f64 = 14.0;
-    const TRACK: f64 = 40.0;
-    const GAP: f64 = 8.0;
-    const TOP: f64 = 20.0;
+    const W: f64 = GENOME_W;
+    const L: f64 = GENOME_L;
+    const R: f64 = GENOME_R;
     let n = rows.len();
     let x = Linear::new((0.5, MT_LENGTH as f64 + 0.5), (L, W - R));
     let ymax_data = rows
@@ -677,26 +704,10 @@ pub(crate) fn coverage_plot(rows: &[CoverageRow], min_depth: Option<f64>) -> Str
         .fold(0f32, f32::max) as f64;
     let ticks = nice_ticks(ymax_data.max(1.0), 2);
     let ymax = *ticks.last().unwrap_or(&1.0);
-    let axis_y = TOP + (TRACK + GAP) * n as f64 + 2.0;
+    let axis_y = TRACK_TOP + (TRACK + TRACK_GAP) * n as f64 + 2.0;
     let h = axis_y + 24.0 + GENE_MAP_H + 6.0;
-    let nb = rows.iter().map(|r| r.bins.len()).max().unwrap_or(0);
-    // The plate's median per bin.
-    let median: Vec<f64> = (0..nb)
-        .map(|i| {
-            let mut v: Vec<f64> = rows
-                .iter()
-                .filter_map(|r| r.bins.get(i).map(|&d| d as f64))
-                .collect();
-            v.sort_by(f64::total_cmp);
-            if v.is_empty() {
-                0.0
-            } else if v.len() % 2 == 1 {
-                v[v.len() / 2]
-            } else {
-                (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
-            }
-        })
-        .collect();
+    let median = plate_median(rows);
+    let min_depth = min_depth.filter(|&m| m > 0.0 && m < ymax);
     let mut s = Svg::new();
     s.el("svg")
         .attr("data-plot", "coverage")
@@ -713,101 +724,162 @@ pub(crate) fn coverage_plot(rows: &[CoverageRow], min_depth: Option<f64>) -> Str
             "usable depth (0–{}x, shared scale)",
             thousands(ymax as u64)
         ));
-    let bin_x = |i: usize| x.at((i * COVERAGE_BIN) as f64 + 0.5);
-    let bin_end = |i: usize| x.at((((i + 1) * COVERAGE_BIN).min(MT_LENGTH as usize)) as f64 + 0.5);
+    let common = Tracks {
+        x,
+        ymax,
+        median: if n >= 3 { &median } else { &[] },
+        min_depth,
+    };
     for (k, r) in rows.iter().enumerate() {
-        let y0 = TOP + (TRACK + GAP) * k as f64;
-        let y = Linear::new((0.0, ymax), (y0 + TRACK, y0));
-        s.group().attr("data-clone", r.clone).open();
-        let mean = if r.bins.is_empty() {
-            0.0
-        } else {
-            r.bins.iter().map(|&v| v as f64).sum::<f64>() / r.bins.len() as f64
-        };
-        s.title(&format!(
-            "{}: mean {}x per 100-bp bin",
-            r.clone,
-            thousands(mean.round() as u64)
-        ));
-        s.rect(L, y0, W - R - L, TRACK).attr("fill", "#f6f7f9");
-        verdict_glyph(&mut s, r.verdict, 10.0, y0 + TRACK / 2.0, 6.5);
-        // Labels of the left margin, laid out so that none overlaps another (see the
-        // tests): the clone name in the middle of its track, cut to the margin; the
-        // shared scale's top at the top of the track. The bottom of every track is 0
-        // (said once, on the last track, so that it never meets the next track's top).
-        s.text("22", y0 + TRACK / 2.0 + 4.0)
-            .attr("class", "lab")
-            .text(&fit_text(r.clone, 12.0, L - 22.0 - 8.0));
-        s.text(L - 5.0, y0 + 8.0)
-            .attr("class", "tick")
-            .attr("text-anchor", "end")
-            .text(&format!("{}x", thousands(ymax as u64)));
-        if k + 1 == n {
-            s.text(L - 5.0, y0 + TRACK)
-                .attr("class", "tick")
-                .attr("text-anchor", "end")
-                .text("0");
-        }
-        // Area (step per bin).
-        if !r.bins.is_empty() {
-            let mut d = format!("M{} {}", n1(bin_x(0)), n1(y.at(0.0)));
-            for (i, &v) in r.bins.iter().enumerate() {
-                let yy = n1(y.clamped(v as f64));
-                w!(d, "L{} {yy}L{} {yy}", n1(bin_x(i)), n1(bin_end(i)));
-            }
-            w!(d, "L{} {}Z", n1(bin_end(r.bins.len() - 1)), n1(y.at(0.0)));
-            s.path(d)
-                .attr("fill", BLUE)
-                .attr("fill-opacity", "0.32")
-                .attr("stroke", BLUE)
-                .attr("stroke-width", "1")
-                .attr("stroke-linejoin", "round");
-        }
-        if n >= 3 && !median.is_empty() {
-            let mut d = String::new();
-            for (i, &v) in median.iter().enumerate() {
-                let yy = n1(y.clamped(v));
-                w!(
-                    d,
-                    "{}{} {yy}L{} {yy}",
-                    if i == 0 { "M" } else { "L" },
-                    n1(bin_x(i)),
-                    n1(bin_end(i))
-                );
-            }
-            s.path(d)
-                .attr("fill", "none")
-                .attr("stroke", INK)
-                .attr("stroke-opacity", "0.55")
-                .attr("stroke-width", "0.9")
-                .attr("stroke-dasharray", "3 2");
-        }
-        if let Some(m) = min_depth.filter(|&m| m > 0.0 && m < ymax) {
-            s.line(L, W - R, y.at(m), y.at(m))
-                .attr("stroke", VERMILLION)
-                .attr("stroke-width", "0.9");
-        }
-        s.close();
+        let y0 = TRACK_TOP + (TRACK + TRACK_GAP) * k as f64;
+        coverage_track(&mut s, &common, r, y0, k + 1 == n);
     }
     if n == 0 {
-        s.text(W / 2.0, TOP + 12.0)
+        s.text(W / 2.0, TRACK_TOP + 12.0)
             .attr("class", "note")
             .attr("text-anchor", "middle")
             .text("no coverage profile in the calls");
     }
     genome_axis(&mut s, &x, axis_y);
     let gene_key_end = gene_map(&mut s, &x, axis_y + 26.0);
-    // Key of the lines, after the gene map's key on the same line (text widths
-    // estimated generously, so that no key label runs into the next symbol).
+    // Key of the lines, after the gene map's key on the same line.
     let ky = axis_y + 26.0 + GENE_MAP_H - 4.0;
-    let mut kx = (L + 430.0).max(gene_key_end + 30.0);
+    let kx = (L + 430.0).max(gene_key_end + 30.0);
+    coverage_key(&mut s, kx, ky, n >= 3, min_depth);
+    s.finish()
+}
+
+/// The plate's median depth per bin.
+fn plate_median(rows: &[CoverageRow]) -> Vec<f64> {
+    let nb = rows.iter().map(|r| r.bins.len()).max().unwrap_or(0);
+    (0..nb)
+        .map(|i| {
+            let mut v: Vec<f64> = rows
+                .iter()
+                .filter_map(|r| r.bins.get(i).map(|&d| d as f64))
+                .collect();
+            v.sort_by(f64::total_cmp);
+            if v.is_empty() {
+                0.0
+            } else if v.len() % 2 == 1 {
+                v[v.len() / 2]
+            } else {
+                (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+            }
+        })
+        .collect()
+}
+
+/// What the coverage tracks share.
+struct Tracks<'a> {
+    /// The genome axis.
+    x: Linear,
+    /// Top of the shared depth scale.
+    ymax: f64,
+    /// The plate's median per bin (empty: not drawn).
+    median: &'a [f64],
+    /// The policy's minimum mean depth, when drawn.
+    min_depth: Option<f64>,
+}
+
+/// One clone's coverage track (a `<g data-clone>`) from `y0` down: background,
+/// verdict, labels of the left margin (the scale's 0 on the `last` track only), the
+/// depth as an area, the plate's median and the policy minimum.
+fn coverage_track(s: &mut Svg, common: &Tracks, r: &CoverageRow, y0: f64, last: bool) {
+    const W: f64 = GENOME_W;
+    const L: f64 = GENOME_L;
+    const R: f64 = GENOME_R;
+    let Tracks {
+        x,
+        ymax,
+        median,
+        min_depth,
+    } = common;
+    let y = Linear::new((0.0, *ymax), (y0 + TRACK, y0));
+    let bin_x = |i: usize| x.at((i * COVERAGE_BIN) as f64 + 0.5);
+    let bin_end = |i: usize| x.at((((i + 1) * COVERAGE_BIN).min(MT_LENGTH as usize)) as f64 + 0.5);
+    s.group().attr("data-clone", r.clone).open();
+    let mean = if r.bins.is_empty() {
+        0.0
+    } else {
+        r.bins.iter().map(|&v| v as f64).sum::<f64>() / r.bins.len() as f64
+    };
+    s.title(&format!(
+        "{}: mean {}x per 100-bp bin",
+        r.clone,
+        thousands(mean.round() as u64)
+    ));
+    s.rect(L, y0, W - R - L, TRACK).attr("fill", "#f6f7f9");
+    verdict_glyph(s, r.verdict, 10.0, y0 + TRACK / 2.0, 6.5);
+    // Labels of the left margin, laid out so that none overlaps another (see the
+    // tests): the clone name in the middle of its track, cut to the margin; the
+    // shared scale's top at the top of the track. The bottom of every track is 0
+    // (said once, on the last track, so that it never meets the next track's top).
+    s.text("22", y0 + TRACK / 2.0 + 4.0)
+        .attr("class", "lab")
+        .text(&fit_text(r.clone, 12.0, L - 22.0 - 8.0));
+    s.text(L - 5.0, y0 + 8.0)
+        .attr("class", "tick")
+        .attr("text-anchor", "end")
+        .text(&format!("{}x", thousands(*ymax as u64)));
+    if last {
+        s.text(L - 5.0, y0 + TRACK)
+            .attr("class", "tick")
+            .attr("text-anchor", "end")
+            .text("0");
+    }
+    // Area (step per bin).
+    if !r.bins.is_empty() {
+        let mut d = format!("M{} {}", n1(bin_x(0)), n1(y.at(0.0)));
+        for (i, &v) in r.bins.iter().enumerate() {
+            let yy = n1(y.clamped(v as f64));
+            w!(d, "L{} {yy}L{} {yy}", n1(bin_x(i)), n1(bin_end(i)));
+        }
+        w!(d, "L{} {}Z", n1(bin_end(r.bins.len() - 1)), n1(y.at(0.0)));
+        s.path(d)
+            .attr("fill", BLUE)
+            .attr("fill-opacity", "0.32")
+            .attr("stroke", BLUE)
+            .attr("stroke-width", "1")
+            .attr("stroke-linejoin", "round");
+    }
+    if !median.is_empty() {
+        let mut d = String::new();
+        for (i, &v) in median.iter().enumerate() {
+            let yy = n1(y.clamped(v));
+            w!(
+                d,
+                "{}{} {yy}L{} {yy}",
+                if i == 0 { "M" } else { "L" },
+                n1(bin_x(i)),
+                n1(bin_end(i))
+            );
+        }
+        s.path(d)
+            .attr("fill", "none")
+            .attr("stroke", INK)
+            .attr("stroke-opacity", "0.55")
+            .attr("stroke-width", "0.9")
+            .attr("stroke-dasharray", "3 2");
+    }
+    if let Some(m) = *min_depth {
+        s.line(L, W - R, y.at(m), y.at(m))
+            .attr("stroke", VERMILLION)
+            .attr("stroke-width", "0.9");
+    }
+    s.close();
+}
+
+/// The key of the coverage plot's lines from `(kx, ky)` on (text widths estimated
+/// generously, so that no key label runs into the next symbol).
+fn coverage_key(s: &mut Svg, mut kx: f64, ky: f64, median: bool, min_depth: Option<f64>) {
     s.rect(kx, ky - 7.0, "16", "8")
         .attr("fill", BLUE)
         .attr("fill-opacity", "0.32")
         .attr("stroke", BLUE);
     s.text(kx + 20.0, ky).attr("class", "tick").text("clone");
     kx += 20.0 + text_width("clone", 10.5, false) + 18.0;
-    if n >= 3 {
+    if median {
         s.line(kx, kx + 18.0, ky - 3.0, ky - 3.0)
             .attr("stroke", INK)
             .attr("stroke-opacity", "0.55")
@@ -817,7 +889,7 @@ pub(crate) fn coverage_plot(rows: &[CoverageRow], min_depth: Option<f64>) -> Str
             .text("median of the plate");
         kx += 22.0 + text_width("median of the plate", 10.5, false) + 18.0;
     }
-    if let Some(m) = min_depth.filter(|&m| m > 0.0 && m < ymax) {
+    if let Some(m) = min_depth {
         s.line(kx, kx + 18.0, ky - 3.0, ky - 3.0)
             .attr("stroke", VERMILLION);
         s.text(kx + 22.0, ky).attr("class", "tick").text(&format!(
@@ -825,7 +897,6 @@ pub(crate) fn coverage_plot(rows: &[CoverageRow], min_depth: Option<f64>) -> Str
             thousands(m as u64)
         ));
     }
-    s.finish()
 }
 
 /// One cell of the heatmap: one clone's call of one variant.
@@ -864,19 +935,24 @@ pub(crate) struct HeatColumn {
     pub cells: Vec<HeatCell>,
 }
 
+/// Layout of the heatmap: left margin (verdict glyph and clone name, as wide as the
+/// plots along the genome have), cell width and height, and the band of the column
+/// headers on top.
+const HEAT_L: f64 = GENOME_L;
+const HEAT_CW: f64 = 46.0;
+const HEAT_CH: f64 = 26.0;
+const HEAT_TOP: f64 = 118.0;
+
 /// The heteroplasmy heatmap: rows = clones, columns = variant records with a
 /// heteroplasmic call in at least one clone; colour = allele fraction (viridis, square
 /// root scale), hatched = the call failed a filter, grey = not called; pathogenic
 /// targets marked with a diamond, artefact-prone sites with a dagger.
 pub(crate) fn heatmap(rows: &[(&str, Verdict)], cols: &[HeatColumn], hidden: usize) -> String {
-    const L: f64 = 168.0;
-    const CW: f64 = 46.0;
-    const CH: f64 = 26.0;
-    const TOP: f64 = 118.0;
-    let plot_w = CW * cols.len() as f64;
+    const L: f64 = HEAT_L;
+    let plot_w = HEAT_CW * cols.len() as f64;
     let legend_w = 770.0;
     let w = (L + plot_w + 16.0).max(L + legend_w + 20.0);
-    let grid_bottom = TOP + CH * rows.len() as f64;
+    let grid_bottom = HEAT_TOP + HEAT_CH * rows.len() as f64;
     let h = grid_bottom + 62.0;
     let mut s = Svg::new();
     s.el("svg")
@@ -904,134 +980,153 @@ pub(crate) fn heatmap(rows: &[(&str, Verdict)], cols: &[HeatColumn], hidden: usi
     s.raw(&viridis_gradient("ms-hm-grad"));
     s.close();
     if cols.is_empty() {
-        s.text(L, TOP - 20.0)
+        s.text(L, HEAT_TOP - 20.0)
             .attr("class", "note")
             .text("no heteroplasmic call in any clone");
     }
-    // Column headers.
     for (j, c) in cols.iter().enumerate() {
-        let cx = L + CW * j as f64 + CW / 2.0;
-        let mark = if c.artefact.is_some() { "†" } else { "" };
-        let cls = if c.pathogenic.is_some() {
-            "lab path"
-        } else {
-            "lab"
-        };
-        s.group().attr("data-variant", &c.name).open();
-        s.title(&format!(
-            "{} ({}){}{}",
-            c.name,
-            c.locus,
-            match &c.pathogenic {
-                Some(d) => format!(" — pathogenic target: {d}"),
-                None => String::new(),
-            },
-            match &c.artefact {
-                Some(a) => format!(" — artefact-prone site: {a}"),
-                None => String::new(),
-            }
-        ));
-        s.el("text")
-            .attr("class", cls)
-            .attr(
-                "transform",
-                format!("translate({} {}) rotate(-55)", n1(cx + 4.0), n1(TOP - 8.0)),
-            )
-            .open();
-        s.content(&format!("{}{mark} ", c.name));
-        s.el("tspan")
-            .attr("class", "locus")
-            .text(c.locus.trim_start_matches("MT-"));
-        s.close();
-        if c.pathogenic.is_some() {
-            s.path(format!(
-                "M{} {}l5 5l-5 5l-5-5z",
-                n1(cx - 9.0),
-                n1(TOP - 16.0)
-            ))
-            .attr("fill", VERMILLION);
-        }
-        s.close();
+        heat_header(&mut s, c, L + HEAT_CW * j as f64 + HEAT_CW / 2.0);
     }
-    // Rows.
     for (i, (clone, verdict)) in rows.iter().enumerate() {
-        let y0 = TOP + CH * i as f64;
+        let y0 = HEAT_TOP + HEAT_CH * i as f64;
         s.group().attr("data-clone", *clone).open();
-        verdict_glyph(&mut s, *verdict, 10.0, y0 + CH / 2.0, 6.5);
-        s.text("22", y0 + CH / 2.0 + 4.0)
-            .attr("class", "lab")
-            .open();
-        s.content(&fit_text(clone, 12.0, L - 22.0 - 8.0));
-        s.title(clone);
-        s.close();
+        clone_label(
+            &mut s,
+            clone,
+            *verdict,
+            y0 + HEAT_CH / 2.0,
+            y0 + HEAT_CH / 2.0 + 4.0,
+        );
         for (j, c) in cols.iter().enumerate() {
             let Some(cell) = c.cells.get(i) else { continue };
-            let x0 = L + CW * j as f64;
-            let t = af_to_t(cell.af);
-            let status = if !cell.called {
-                "not called".to_string()
-            } else if cell.filters.is_empty() {
-                format!("{} call, PASS", cell.genotype)
-            } else {
-                format!(
-                    "{} call, filtered: {}",
-                    cell.genotype,
-                    cell.filters.join(", ")
-                )
-            };
-            s.group().open();
-            s.title(&format!(
-                "{} · {}: {} [{}–{}], {}/{} reads, {}",
-                clone,
-                c.name,
-                pct(cell.af),
-                pct(cell.lo),
-                pct(cell.hi),
-                thousands(cell.alt as u64),
-                thousands(cell.depth as u64),
-                status
-            ));
-            let fill = if cell.called {
-                viridis(t)
-            } else {
-                "#eef0f3".to_string()
-            };
-            s.rect(x0, y0, CW, CH)
-                .attr("fill", fill)
-                .attr("stroke", "#fff")
-                .attr("stroke-width", "1.5");
-            let filtered = cell.called && !cell.filters.is_empty();
-            if filtered {
-                s.rect(x0, y0, CW, CH)
-                    .attr("fill", "url(#ms-hm-hatch)")
-                    .attr("stroke", "#fff")
-                    .attr("stroke-width", "1.5");
-            }
-            let (txt, colour) = if cell.called {
-                let c = if viridis_wants_dark_text(t) {
-                    INK
-                } else {
-                    "#fff"
-                };
-                (pct(cell.af), c)
-            } else if cell.af >= 0.005 {
-                (pct(cell.af), MUTED)
-            } else {
-                ("·".to_string(), "#aab0bb")
-            };
-            s.text(x0 + CW / 2.0, y0 + CH / 2.0 + 4.0)
-                .attr("class", "cell")
-                .attr("text-anchor", "middle")
-                .attr("fill", colour)
-                .attr_opt("font-style", filtered.then_some("italic"))
-                .text(&txt);
-            s.close();
+            heat_cell(&mut s, clone, c, cell, (L + HEAT_CW * j as f64, y0));
         }
         s.close();
     }
-    // Legend: colour bar (square-root scale) and the marks.
-    let ly = grid_bottom + 22.0;
-    let lx = L;
+    heat_legend(&mut s, grid_bottom + 22.0, hidden);
+    s.finish()
+}
+
+/// The header of a heatmap column centred at `cx`: the variant's name and locus
+/// (rotated), the diamond of a pathogenic target, a tooltip.
+fn heat_header(s: &mut Svg, c: &HeatColumn, cx: f64) {
+    let mark = if c.artefact.is_some() { "†" } else { "" };
+    let cls = if c.pathogenic.is_some() {
+        "lab path"
+    } else {
+        "lab"
+    };
+    s.group().attr("data-variant", &c.name).open();
+    s.title(&format!(
+        "{} ({}){}{}",
+        c.name,
+        c.locus,
+        match &c.pathogenic {
+            Some(d) => format!(" — pathogenic target: {d}"),
+            None => String::new(),
+        },
+        match &c.artefact {
+            Some(a) => format!(" — artefact-prone site: {a}"),
+            None => String::new(),
+        }
+    ));
+    s.el("text")
+        .attr("class", cls)
+        .attr(
+            "transform",
+            format!(
+                "translate({} {}) rotate(-55)",
+                n1(cx + 4.0),
+                n1(HEAT_TOP - 8.0)
+            ),
+        )
+        .open();
+    s.content(&format!("{}{mark} ", c.name));
+    s.el("tspan")
+        .attr("class", "locus")
+        .text(c.locus.trim_start_matches("MT-"));
+    s.close();
+    if c.pathogenic.is_some() {
+        s.path(format!(
+            "M{} {}l5 5l-5 5l-5-5z",
+            n1(cx - 9.0),
+            n1(HEAT_TOP - 16.0)
+        ))
+        .attr("fill", VERMILLION);
+    }
+    s.close();
+}
+
+/// One cell of the heatmap with its top-left corner at `(x0, y0)`: colour, hatching
+/// when filtered, the fraction as text, a tooltip.
+fn heat_cell(s: &mut Svg, clone: &str, c: &HeatColumn, cell: &HeatCell, (x0, y0): (f64, f64)) {
+    const CW: f64 = HEAT_CW;
+    const CH: f64 = HEAT_CH;
+    let t = af_to_t(cell.af);
+    let status = if !cell.called {
+        "not called".to_string()
+    } else if cell.filters.is_empty() {
+        format!("{} call, PASS", cell.genotype)
+    } else {
+        format!(
+            "{} call, filtered: {}",
+            cell.genotype,
+            cell.filters.join(", ")
+        )
+    };
+    s.group().open();
+    s.title(&format!(
+        "{} · {}: {} [{}–{}], {}/{} reads, {}",
+        clone,
+        c.name,
+        pct(cell.af),
+        pct(cell.lo),
+        pct(cell.hi),
+        thousands(cell.alt as u64),
+        thousands(cell.depth as u64),
+        status
+    ));
+    let fill = if cell.called {
+        viridis(t)
+    } else {
+        "#eef0f3".to_string()
+    };
+    s.rect(x0, y0, CW, CH)
+        .attr("fill", fill)
+        .attr("stroke", "#fff")
+        .attr("stroke-width", "1.5");
+    let filtered = cell.called && !cell.filters.is_empty();
+    if filtered {
+        s.rect(x0, y0, CW, CH)
+            .attr("fill", "url(#ms-hm-hatch)")
+            .attr("stroke", "#fff")
+            .attr("stroke-width", "1.5");
+    }
+    let (txt, colour) = if cell.called {
+        let c = if viridis_wants_dark_text(t) {
+            INK
+        } else {
+            "#fff"
+        };
+        (pct(cell.af), c)
+    } else if cell.af >= 0.005 {
+        (pct(cell.af), MUTED)
+    } else {
+        ("·".to_string(), "#aab0bb")
+    };
+    s.text(x0 + CW / 2.0, y0 + CH / 2.0 + 4.0)
+        .attr("class", "cell")
+        .attr("text-anchor", "middle")
+        .attr("fill", colour)
+        .attr_opt("font-style", filtered.then_some("italic"))
+        .text(&txt);
+    s.close();
+}
+
+/// The heatmap's legend at `ly`: the colour bar (square-root scale), the key of the
+/// marks and how many variants are not shown.
+fn heat_legend(s: &mut Svg, ly: f64, hidden: usize) {
+    let lx = HEAT_L;
     let bar = Linear::new((0.0, 1.0), (lx, lx + 240.0));
     s.text(lx - 8.0, ly + 9.0)
         .attr("class", "tick")
@@ -1076,7 +1171,6 @@ pub(crate) fn heatmap(rows: &[(&str, Verdict)], cols: &[HeatColumn], hidden: usi
             thousands(hidden as u64)
         ));
     }
-    s.finish()
 }
 
 /// Depth inside a deletion's span below this share of its flanks is pointed out when
@@ -1093,10 +1187,10 @@ pub(crate) fn deletion_panel(
     deletions: Option<&[DeletionResult]>,
     max_load: f64,
 ) -> String {
-    const W: f64 = 1120.0;
-    const L: f64 = 168.0;
-    const R: f64 = 14.0;
-    const ROW: f64 = 50.0;
+    const W: f64 = GENOME_W;
+    const L: f64 = GENOME_L;
+    const R: f64 = GENOME_R;
+    const ROW: f64 = DELETION_ROW;
     let x = Linear::new((0.5, MT_LENGTH as f64 + 0.5), (L, W - R));
     let message = match deletions {
         None => {
@@ -1139,14 +1233,9 @@ pub(crate) fn deletion_panel(
         _ => &[],
     };
     for (k, (clone, verdict)) in clones.iter().enumerate().filter(|_| message.is_none()) {
-        let y0 = top + ROW * k as f64;
-        let base = y0 + ROW - 8.0;
+        let base = top + ROW * k as f64 + ROW - 8.0;
         s.group().attr("data-clone", *clone).open();
-        verdict_glyph(&mut s, *verdict, 10.0, base - 5.0, 6.5);
-        s.text("22", base - 1.0).attr("class", "lab").open();
-        s.content(&fit_text(clone, 12.0, L - 22.0 - 8.0));
-        s.title(clone);
-        s.close();
+        clone_label(&mut s, clone, *verdict, base - 5.0, base - 1.0);
         s.line(L, W - R, base, base).attr("stroke", GRID);
         let mine: Vec<&DeletionResult> = list.iter().filter(|d| d.clone == *clone).collect();
         if mine.is_empty() {
@@ -1155,114 +1244,144 @@ pub(crate) fn deletion_panel(
                 .text("no event quantified in this clone");
         }
         for (j, d) in mine.iter().enumerate() {
-            let col = match (d.called, d.verdict) {
-                (_, Verdict::Fail) => VERMILLION,
-                (_, Verdict::Inconclusive) => ORANGE,
-                (true, Verdict::Pass) => BLUE,
-                (false, Verdict::Pass) => "#8a93a6",
-            };
-            let (x0, x1) = (x.at(d.start as f64 - 0.5), x.at(d.end as f64 + 0.5));
-            let rx = ((x1 - x0) / 2.0).max(1.0);
-            let ry = ROW - 18.0;
-            s.group().attr("data-deletion", &d.name).open();
-            s.title(&format!(
-                "{} {}: {} ({}–{}), one-sided upper bound {}, positions {}–{} ({} bp), {}{}; maximum {}",
-                clone,
-                d.name,
-                pct(d.af),
-                pct(d.af_lo),
-                pct(d.af_hi),
-                pct(d.upper_bound),
-                thousands(d.start as u64),
-                thousands(d.end as u64),
-                thousands(d.end.saturating_sub(d.start) as u64 + 1),
-                if d.called { "called" } else { "not called" },
-                d.coverage_ratio.map_or_else(String::new, |r| format!(
-                    ", depth inside {:.0}% of the flanks",
-                    r * 100.0
-                )),
-                pct(max_load)
-            ));
-            if d.called {
-                s.rect(x0, base - 2.5, (x1 - x0).max(1.0), "5")
-                    .attr("fill", col)
-                    .attr("fill-opacity", "0.35");
-            }
-            let width = if d.called {
-                1.5 + 3.0 * d.af.clamp(0.0, 1.0).sqrt()
-            } else {
-                1.2
-            };
-            s.path(format!(
-                "M{} {}A{} {} 0 0 1 {} {}",
-                n1(x0),
-                n1(base),
-                n1(rx),
-                n1(ry),
-                n1(x1),
-                n1(base)
-            ))
-            .attr("fill", "none")
-            .attr("stroke", col)
-            .attr("stroke-width", width)
-            .attr_opt("stroke-dasharray", (!d.called).then_some("5 3"));
-            let dipped = !d.called && d.coverage_ratio.is_some_and(|r| r < DIP);
-            let mut lines = vec![if d.called {
-                format!(
-                    "{} · {} [{}–{}]",
-                    d.name,
-                    pct(d.af),
-                    pct(d.af_lo),
-                    pct(d.af_hi)
-                )
-            } else {
-                format!("{} · not found (< {})", d.name, pct(d.upper_bound))
-            }];
-            if let (true, Some(r)) = (dipped, d.coverage_ratio) {
-                lines.push(format!(
-                    "but depth inside is {:.0}% of its flanks",
-                    r * 100.0
-                ));
-            }
-            let strong = d.called || dipped;
-            // Inside the arc when the label fits there, else beside it on the side with
-            // more room (text widths estimated generously for a wide sans font).
-            let per_char = if strong { 8.0 } else { 6.6 };
-            let est = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64 * per_char;
-            let nl = lines.len() as f64;
-            let (tx, ty, anchor) = if est + 12.0 < (x1 - x0) * 0.72 {
-                (
-                    (x0 + x1) / 2.0,
-                    base - ry * 0.42 - 6.0 * (nl - 1.0) + 12.0 * j as f64,
-                    "middle",
-                )
-            } else if W - R - x1 >= x0 - L {
-                (x1 + 8.0, base - 5.0 - 13.0 * (nl - 1.0 + j as f64), "start")
-            } else {
-                (x0 - 8.0, base - 5.0 - 13.0 * (nl - 1.0 + j as f64), "end")
-            };
-            s.text(tx, ty)
-                .attr("class", if strong { "lab" } else { "tick" })
-                .attr("text-anchor", anchor)
-                .attr_opt(
-                    "font-weight",
-                    (d.verdict != Verdict::Pass || dipped).then_some("700"),
-                )
-                .open();
-            for (k, l) in lines.iter().enumerate() {
-                s.el("tspan")
-                    .attr("x", tx)
-                    .attr("dy", if k == 0 { 0.0 } else { 13.0 })
-                    .text(l);
-            }
-            s.close();
-            s.close();
+            deletion_event(&mut s, &x, d, j, base, max_load);
         }
         s.close();
     }
     genome_axis(&mut s, &x, axis_y);
     let _ = gene_map(&mut s, &x, axis_y + 26.0);
     s.finish()
+}
+
+/// Height of a clone's row in the deletion panel.
+const DELETION_ROW: f64 = 50.0;
+
+/// The verdict glyph (centred at `glyph_y`) and the clone's name (cut to the left
+/// margin of the heatmap and the deletion panel, whole in its tooltip; baseline at
+/// `text_y`) at the left of a row.
+fn clone_label(s: &mut Svg, clone: &str, verdict: Verdict, glyph_y: f64, text_y: f64) {
+    verdict_glyph(s, verdict, 10.0, glyph_y, 6.5);
+    s.text("22", text_y).attr("class", "lab").open();
+    s.content(&fit_text(clone, 12.0, GENOME_L - 22.0 - 8.0));
+    s.title(clone);
+    s.close();
+}
+
+/// One deletion of a clone (the `j`th of its row, on the row's baseline `base`): a
+/// `<g data-deletion>` with its tooltip, the deleted span, the arc and the label.
+fn deletion_event(s: &mut Svg, x: &Linear, d: &DeletionResult, j: usize, base: f64, max_load: f64) {
+    let col = match (d.called, d.verdict) {
+        (_, Verdict::Fail) => VERMILLION,
+        (_, Verdict::Inconclusive) => ORANGE,
+        (true, Verdict::Pass) => BLUE,
+        (false, Verdict::Pass) => "#8a93a6",
+    };
+    let (x0, x1) = (x.at(d.start as f64 - 0.5), x.at(d.end as f64 + 0.5));
+    let rx = ((x1 - x0) / 2.0).max(1.0);
+    let ry = DELETION_ROW - 18.0;
+    s.group().attr("data-deletion", &d.name).open();
+    s.title(&format!(
+        "{} {}: {} ({}–{}), one-sided upper bound {}, positions {}–{} ({} bp), {}{}; maximum {}",
+        d.clone,
+        d.name,
+        pct(d.af),
+        pct(d.af_lo),
+        pct(d.af_hi),
+        pct(d.upper_bound),
+        thousands(d.start as u64),
+        thousands(d.end as u64),
+        thousands(d.end.saturating_sub(d.start) as u64 + 1),
+        if d.called { "called" } else { "not called" },
+        d.coverage_ratio.map_or_else(String::new, |r| format!(
+            ", depth inside {:.0}% of the flanks",
+            r * 100.0
+        )),
+        pct(max_load)
+    ));
+    if d.called {
+        s.rect(x0, base - 2.5, (x1 - x0).max(1.0), "5")
+            .attr("fill", col)
+            .attr("fill-opacity", "0.35");
+    }
+    let width = if d.called {
+        1.5 + 3.0 * d.af.clamp(0.0, 1.0).sqrt()
+    } else {
+        1.2
+    };
+    s.path(format!(
+        "M{} {}A{} {} 0 0 1 {} {}",
+        n1(x0),
+        n1(base),
+        n1(rx),
+        n1(ry),
+        n1(x1),
+        n1(base)
+    ))
+    .attr("fill", "none")
+    .attr("stroke", col)
+    .attr("stroke-width", width)
+    .attr_opt("stroke-dasharray", (!d.called).then_some("5 3"));
+    deletion_label(s, d, (x0, x1), j, base);
+    s.close();
+}
+
+/// The label of a deletion's arc over `x0..x1`: its load and interval (or its upper
+/// bound when not found, and a coverage dip when there is one), inside the arc when it
+/// fits there, else beside it on the side with more room.
+fn deletion_label(s: &mut Svg, d: &DeletionResult, (x0, x1): (f64, f64), j: usize, base: f64) {
+    const W: f64 = GENOME_W;
+    const L: f64 = GENOME_L;
+    const R: f64 = GENOME_R;
+    let ry = DELETION_ROW - 18.0;
+    let dipped = !d.called && d.coverage_ratio.is_some_and(|r| r < DIP);
+    let mut lines = vec![if d.called {
+        format!(
+            "{} · {} [{}–{}]",
+            d.name,
+            pct(d.af),
+            pct(d.af_lo),
+            pct(d.af_hi)
+        )
+    } else {
+        format!("{} · not found (< {})", d.name, pct(d.upper_bound))
+    }];
+    if let (true, Some(r)) = (dipped, d.coverage_ratio) {
+        lines.push(format!(
+            "but depth inside is {:.0}% of its flanks",
+            r * 100.0
+        ));
+    }
+    let strong = d.called || dipped;
+    // Text widths estimated generously for a wide sans font.
+    let per_char = if strong { 8.0 } else { 6.6 };
+    let est = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64 * per_char;
+    let nl = lines.len() as f64;
+    let (tx, ty, anchor) = if est + 12.0 < (x1 - x0) * 0.72 {
+        (
+            (x0 + x1) / 2.0,
+            base - ry * 0.42 - 6.0 * (nl - 1.0) + 12.0 * j as f64,
+            "middle",
+        )
+    } else if W - R - x1 >= x0 - L {
+        (x1 + 8.0, base - 5.0 - 13.0 * (nl - 1.0 + j as f64), "start")
+    } else {
+        (x0 - 8.0, base - 5.0 - 13.0 * (nl - 1.0 + j as f64), "end")
+    };
+    s.text(tx, ty)
+        .attr("class", if strong { "lab" } else { "tick" })
+        .attr("text-anchor", anchor)
+        .attr_opt(
+            "font-weight",
+            (d.verdict != Verdict::Pass || dipped).then_some("700"),
+        )
+        .open();
+    for (k, l) in lines.iter().enumerate() {
+        s.el("tspan")
+            .attr("x", tx)
+            .attr("dy", if k == 0 { 0.0 } else { 13.0 })
+            .text(l);
+    }
+    s.close();
 }
 
 #[cfg(test)]
