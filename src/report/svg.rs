@@ -53,6 +53,9 @@ int_attr!(u32, u64, usize, i32, i64);
 /// for children ([`Tag::open`], closed by [`Svg::close`] or [`Svg::finish`]). Every
 /// attribute value and text goes through [`esc`] here, so a caller never escapes.
 ///
+/// (The type is crate-internal: the example is not a doctest; the unit tests below
+/// check the same.)
+///
 /// ```ignore
 /// let mut s = Svg::new();
 /// s.el("svg").attr("width", 20.0).attr("height", 10.0).open();
