@@ -21,6 +21,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{binom_sf, upper_bound, Background};
+use crate::report::svg::Svg;
 use serde::{Deserialize, Serialize};
 
 /// The largest pathogenic-read count whose upper bound is below `max` at depth `n`
@@ -223,69 +224,88 @@ pub fn curve_svg(p: &Plan) -> String {
     let (w, h, ml, mr, mt, mb) = (640.0f64, 400.0f64, 70.0, 20.0, 30.0, 50.0);
     let xs = |n: f64| ml + (n.log10() - 1.5) / (5.2 - 1.5) * (w - ml - mr);
     let ys = |f: f64| mt - f.max(1e-5).log10() / 5.0 * (h - mt - mb);
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n<text x=\"{}\" y=\"18\" text-anchor=\"middle\" font-weight=\"bold\">Detection limit and upper bound at zero reads vs usable depth</text>\n",
-        w / 2.0
-    );
+    // Coordinates of the data with one fixed decimal.
+    let f1 = |v: f64| format!("{v:.1}");
+    let mut s = Svg::new();
+    s.el("svg")
+        .attr("xmlns", "http://www.w3.org/2000/svg")
+        .attr("width", w)
+        .attr("height", h)
+        .attr("viewBox", format!("0 0 {w} {h}"))
+        .attr("font-family", "sans-serif")
+        .attr("font-size", "12")
+        .open();
+    s.raw("\n");
+    s.el("rect")
+        .attr("width", "100%")
+        .attr("height", "100%")
+        .attr("fill", "white");
+    s.raw("\n");
+    s.text(w / 2.0, 18.0)
+        .attr("text-anchor", "middle")
+        .attr("font-weight", "bold")
+        .text("Detection limit and upper bound at zero reads vs usable depth");
+    s.raw("\n");
     for d in [100.0, 1_000.0, 10_000.0, 100_000.0] {
-        s.push_str(&format!(
-            "<line x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{mt}\" y2=\"{}\" stroke=\"#ddd\"/><text x=\"{x:.1}\" y=\"{}\" text-anchor=\"middle\">{d}</text>\n",
-            h - mb,
-            h - mb + 16.0,
-            x = xs(d)
-        ));
+        let x = f1(xs(d));
+        s.line(&x, &x, mt, h - mb).attr("stroke", "#ddd");
+        s.text(&x, h - mb + 16.0)
+            .attr("text-anchor", "middle")
+            .text(&d.to_string());
+        s.raw("\n");
     }
     for f in [1.0, 0.1, 0.01, 0.001, 0.0001] {
-        s.push_str(&format!(
-            "<line x1=\"{ml}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}%</text>\n",
-            w - mr,
-            ml - 6.0,
-            ys(f) + 4.0,
-            f * 100.0,
-            y = ys(f)
-        ));
+        let y = f1(ys(f));
+        s.line(ml, w - mr, &y, &y).attr("stroke", "#ddd");
+        s.text(ml - 6.0, f1(ys(f) + 4.0))
+            .attr("text-anchor", "end")
+            .text(&format!("{}%", f * 100.0));
+        s.raw("\n");
     }
-    let line = |pts: Vec<(f64, f64)>, colour: &str, dash: &str| {
-        let d: Vec<String> = pts
+    for (colour, dash, value) in [
+        (
+            "#0072B2",
+            "",
+            (|c: &CurvePoint| c.detection_limit) as fn(&CurvePoint) -> f64,
+        ),
+        ("#D55E00", "6,4", |c: &CurvePoint| c.bound_at_zero),
+    ] {
+        let points: Vec<String> = p
+            .curve
             .iter()
-            .map(|(x, y)| format!("{:.1},{:.1}", xs(*x), ys(*y)))
+            .map(|c| format!("{},{}", f1(xs(c.depth as f64)), f1(ys(value(c)))))
             .collect();
-        format!("<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" stroke-dasharray=\"{dash}\" points=\"{}\"/>\n", d.join(" "))
-    };
-    s.push_str(&line(
-        p.curve
-            .iter()
-            .map(|c| (c.depth as f64, c.detection_limit))
-            .collect(),
-        "#0072B2",
-        "",
-    ));
-    s.push_str(&line(
-        p.curve
-            .iter()
-            .map(|c| (c.depth as f64, c.bound_at_zero))
-            .collect(),
-        "#D55E00",
-        "6,4",
-    ));
-    let ymax = ys(p.config.max_load);
-    s.push_str(&format!(
-        "<line x1=\"{ml}\" x2=\"{}\" y1=\"{ymax:.1}\" y2=\"{ymax:.1}\" stroke=\"#000\" stroke-dasharray=\"2,3\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">maximum {:.1}%</text>\n",
-        w - mr,
-        w - mr - 4.0,
-        ymax - 4.0,
-        p.config.max_load * 100.0
-    ));
-    s.push_str(&format!(
-        "<text x=\"{}\" y=\"{}\" fill=\"#0072B2\">detection limit (95% power)</text><text x=\"{}\" y=\"{}\" fill=\"#D55E00\">upper bound with 0 reads</text>\n<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">usable depth (reads)</text>\n</svg>\n",
-        ml + 10.0,
-        mt + 16.0,
-        ml + 10.0,
-        mt + 32.0,
-        (ml + w - mr) / 2.0,
-        h - 8.0
-    ));
-    s
+        s.polyline(
+            &[
+                ("fill", "none"),
+                ("stroke", colour),
+                ("stroke-width", "2"),
+                ("stroke-dasharray", dash),
+            ],
+            &points,
+        );
+        s.raw("\n");
+    }
+    let ymax = f1(ys(p.config.max_load));
+    s.line(ml, w - mr, &ymax, &ymax)
+        .attr("stroke", "#000")
+        .attr("stroke-dasharray", "2,3");
+    s.text(w - mr - 4.0, f1(ys(p.config.max_load) - 4.0))
+        .attr("text-anchor", "end")
+        .text(&format!("maximum {:.1}%", p.config.max_load * 100.0));
+    s.raw("\n");
+    s.text(ml + 10.0, mt + 16.0)
+        .attr("fill", "#0072B2")
+        .text("detection limit (95% power)");
+    s.text(ml + 10.0, mt + 32.0)
+        .attr("fill", "#D55E00")
+        .text("upper bound with 0 reads");
+    s.raw("\n");
+    s.text((ml + w - mr) / 2.0, h - 8.0)
+        .attr("text-anchor", "middle")
+        .text("usable depth (reads)");
+    s.raw("\n");
+    s.finish() + "\n"
 }
 
 #[cfg(test)]

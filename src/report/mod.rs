@@ -32,7 +32,7 @@ macro_rules! w {
 mod html;
 mod multiqc;
 mod plots;
-mod svg;
+pub(crate) mod svg;
 mod trajectory;
 
 use crate::call::CallReport;

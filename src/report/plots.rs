@@ -2,11 +2,12 @@
 //! verdict icons, the per-clone target load (forest plot), coverage along the genome
 //! with the rCRS gene map, the heteroplasmy heatmap and the large-deletion panel.
 //!
-//! Every user-derived string goes through [`esc`] exactly once, where it is written.
+//! Every plot is built with [`Svg`], which escapes every attribute value and text
+//! itself: no string is escaped here.
 
 use super::svg::{
-    af_to_t, esc, fit_text, n1, nice_ticks, pct, pct_tick, text_width, thousands, viridis,
-    viridis_gradient, viridis_wants_dark_text, Linear, Log10,
+    af_to_t, fit_text, n1, nice_ticks, pct, pct_tick, text_width, thousands, viridis,
+    viridis_gradient, viridis_wants_dark_text, Linear, Log10, Svg,
 };
 use super::DeletionResult;
 use crate::call::COVERAGE_BIN;
@@ -44,67 +45,60 @@ pub(crate) fn verdict_class(v: Verdict) -> &'static str {
 
 /// The verdict's shape (circle, triangle, square) drawn at `(cx, cy)` with half-size
 /// `r`, with its mark (check, question mark, cross) inside: readable without colour.
-fn verdict_glyph(s: &mut String, v: Verdict, cx: f64, cy: f64, r: f64) {
+fn verdict_glyph(s: &mut Svg, v: Verdict, cx: f64, cy: f64, r: f64) {
     let c = verdict_colour(v);
     match v {
         Verdict::Pass => {
-            w!(
-                s,
-                "<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{c}\"/>",
-                n1(cx),
-                n1(cy),
-                n1(r)
-            );
-            w!(
-                s,
-                "<path d=\"M{} {}l{} {}l{} {}\" fill=\"none\" stroke=\"#fff\" stroke-width=\"{}\" stroke-linecap=\"round\" stroke-linejoin=\"round\"/>",
+            s.circle(cx, cy, r).attr("fill", c);
+            s.path(format!(
+                "M{} {}l{} {}l{} {}",
                 n1(cx - r * 0.5),
                 n1(cy + r * 0.02),
                 n1(r * 0.35),
                 n1(r * 0.35),
                 n1(r * 0.6),
-                n1(-r * 0.7),
-                n1(r * 0.28)
-            );
+                n1(-r * 0.7)
+            ))
+            .attr("fill", "none")
+            .attr("stroke", "#fff")
+            .attr("stroke-width", r * 0.28)
+            .attr("stroke-linecap", "round")
+            .attr("stroke-linejoin", "round");
         }
         Verdict::Inconclusive => {
-            w!(
-                s,
-                "<path d=\"M{} {}L{} {}L{} {}Z\" fill=\"{c}\" stroke=\"{c}\" stroke-width=\"{}\" stroke-linejoin=\"round\"/>",
+            s.path(format!(
+                "M{} {}L{} {}L{} {}Z",
                 n1(cx),
                 n1(cy - r),
                 n1(cx + r * 1.05),
                 n1(cy + r * 0.85),
                 n1(cx - r * 1.05),
-                n1(cy + r * 0.85),
-                n1(r * 0.2)
-            );
-            w!(
-                s,
-                "<path d=\"M{} {}v{}M{} {}v{}\" stroke=\"#1d2433\" stroke-width=\"{}\" stroke-linecap=\"round\"/>",
+                n1(cy + r * 0.85)
+            ))
+            .attr("fill", c)
+            .attr("stroke", c)
+            .attr("stroke-width", r * 0.2)
+            .attr("stroke-linejoin", "round");
+            s.path(format!(
+                "M{} {}v{}M{} {}v{}",
                 n1(cx),
                 n1(cy - r * 0.35),
                 n1(r * 0.5),
                 n1(cx),
                 n1(cy + r * 0.5),
-                n1(r * 0.01),
-                n1(r * 0.26)
-            );
+                n1(r * 0.01)
+            ))
+            .attr("stroke", "#1d2433")
+            .attr("stroke-width", r * 0.26)
+            .attr("stroke-linecap", "round");
         }
         Verdict::Fail => {
-            w!(
-                s,
-                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"{}\" fill=\"{c}\"/>",
-                n1(cx - r * 0.9),
-                n1(cy - r * 0.9),
-                n1(r * 1.8),
-                n1(r * 1.8),
-                n1(r * 0.3)
-            );
+            s.rect(cx - r * 0.9, cy - r * 0.9, r * 1.8, r * 1.8)
+                .attr("rx", r * 0.3)
+                .attr("fill", c);
             let d = r * 0.42;
-            w!(
-                s,
-                "<path d=\"M{} {}L{} {}M{} {}L{} {}\" stroke=\"#fff\" stroke-width=\"{}\" stroke-linecap=\"round\"/>",
+            s.path(format!(
+                "M{} {}L{} {}M{} {}L{} {}",
                 n1(cx - d),
                 n1(cy - d),
                 n1(cx + d),
@@ -112,9 +106,11 @@ fn verdict_glyph(s: &mut String, v: Verdict, cx: f64, cy: f64, r: f64) {
                 n1(cx + d),
                 n1(cy - d),
                 n1(cx - d),
-                n1(cy + d),
-                n1(r * 0.28)
-            );
+                n1(cy + d)
+            ))
+            .attr("stroke", "#fff")
+            .attr("stroke-width", r * 0.28)
+            .attr("stroke-linecap", "round");
         }
     }
 }
@@ -122,79 +118,65 @@ fn verdict_glyph(s: &mut String, v: Verdict, cx: f64, cy: f64, r: f64) {
 /// A small standalone verdict icon for HTML text (decorative: the word is always next
 /// to it).
 pub(crate) fn verdict_icon(v: Verdict, size: u32) -> String {
-    let mut s = format!(
-        "<svg class=\"ic\" width=\"{size}\" height=\"{size}\" viewBox=\"0 0 20 20\" aria-hidden=\"true\">"
-    );
+    let mut s = Svg::new();
+    s.el("svg")
+        .attr("class", "ic")
+        .attr("width", size)
+        .attr("height", size)
+        .attr("viewBox", "0 0 20 20")
+        .attr("aria-hidden", "true")
+        .open();
     verdict_glyph(&mut s, v, 10.0, 10.5, 8.5);
-    s.push_str("</svg>");
-    s
+    s.finish()
 }
 
 /// A tiny bullet chart for the verdict table: the worst target's upper bound (bar) on
 /// the same log axis as the target panel, with the maximum as a tick.
 pub(crate) fn bullet(upper_bound: f64, max: f64, verdict: Verdict) -> String {
     let x = Log10::new((1e-4, 1.0), (1.0, 95.0));
-    let mut s = String::from(
-        "<svg class=\"bullet\" width=\"96\" height=\"14\" viewBox=\"0 0 96 14\" aria-hidden=\"true\">",
-    );
-    w!(
-        s,
-        "<rect x=\"1\" y=\"4\" width=\"94\" height=\"6\" fill=\"{GRID}\" rx=\"1\"/>"
-    );
-    w!(
-        s,
-        "<rect x=\"{}\" y=\"4\" width=\"{}\" height=\"6\" fill=\"#fbe0cf\"/>",
-        n1(x.at(max)),
-        n1(95.0 - x.at(max))
-    );
+    let mut s = Svg::new();
+    s.el("svg")
+        .attr("class", "bullet")
+        .attr("width", "96")
+        .attr("height", "14")
+        .attr("viewBox", "0 0 96 14")
+        .attr("aria-hidden", "true")
+        .open();
+    s.rect(1.0, 4.0, 94.0, 6.0)
+        .attr("fill", GRID)
+        .attr("rx", "1");
+    s.rect(x.at(max), 4.0, 95.0 - x.at(max), 6.0)
+        .attr("fill", "#fbe0cf");
     let col = match verdict {
         Verdict::Pass => BLUE,
         v => verdict_colour(v),
     };
-    w!(
-        s,
-        "<rect x=\"1\" y=\"5\" width=\"{}\" height=\"4\" fill=\"{col}\"/>",
-        n1((x.at(upper_bound) - 1.0).max(1.0))
-    );
-    w!(
-        s,
-        "<line x1=\"{0}\" x2=\"{0}\" y1=\"1\" y2=\"13\" stroke=\"{VERMILLION}\" stroke-width=\"1.5\"/>",
-        n1(x.at(max))
-    );
-    s.push_str("</svg>");
-    s
+    s.rect(1.0, 5.0, (x.at(upper_bound) - 1.0).max(1.0), 4.0)
+        .attr("fill", col);
+    s.line(x.at(max), x.at(max), 1.0, 13.0)
+        .attr("stroke", VERMILLION)
+        .attr("stroke-width", "1.5");
+    s.finish()
 }
 
 /// The log fraction axis shared by the target panel and its legend.
 const LOAD_DOMAIN: (f64, f64) = (1e-4, 1.0);
 
 /// The marker of a target's point estimate, shaped by its verdict.
-fn load_marker(s: &mut String, v: Verdict, cx: f64, cy: f64, hollow: bool) {
+fn load_marker(s: &mut Svg, v: Verdict, cx: f64, cy: f64, hollow: bool) {
     let (fill, stroke) = match (v, hollow) {
         (_, true) => ("#fff", MUTED),
         (Verdict::Pass, _) => (BLUE, BLUE),
         (v, _) => (verdict_colour(v), INK),
     };
-    match v {
-        Verdict::Pass => w!(
-            s,
-            "<circle cx=\"{}\" cy=\"{}\" r=\"4\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.2\"/>",
-            n1(cx),
-            n1(cy)
-        ),
-        Verdict::Inconclusive => w!(
-            s,
-            "<path d=\"M{} {}l5 8.5h-10z\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1\"/>",
-            n1(cx),
-            n1(cy - 5.0)
-        ),
-        Verdict::Fail => w!(
-            s,
-            "<rect x=\"{}\" y=\"{}\" width=\"8.5\" height=\"8.5\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1\"/>",
-            n1(cx - 4.25),
-            n1(cy - 4.25)
-        ),
-    }
+    let tag = match v {
+        Verdict::Pass => s.circle(cx, cy, "4"),
+        Verdict::Inconclusive => s.path(format!("M{} {}l5 8.5h-10z", n1(cx), n1(cy - 5.0))),
+        Verdict::Fail => s.rect(cx - 4.25, cy - 4.25, "8.5", "8.5"),
+    };
+    tag.attr("fill", fill)
+        .attr("stroke", stroke)
+        .attr("stroke-width", if v == Verdict::Pass { "1.2" } else { "1" });
 }
 
 /// One row of the target-load plot: a screened target or a large deletion of a clone.
@@ -272,176 +254,145 @@ fn load_rows(c: &CloneVerdict) -> Vec<LoadRow<'_>> {
     rows
 }
 
+/// Layout of the target-load plot: width, left margin (names), right margin (values),
+/// row height and the band of the axis labels on top.
+const LOAD_W: f64 = 570.0;
+const LOAD_L: f64 = 134.0;
+const LOAD_R: f64 = 148.0;
+const LOAD_ROW: f64 = 20.0;
+const LOAD_TOP: f64 = 24.0;
+
 /// Per-clone target load: one row per shown target (worst first) and per large
 /// deletion, the point estimate with its two-sided interval as a whisker, the one-sided
 /// upper bound as a bar, and the policy maximum as a threshold (shaded beyond), on a
 /// log fraction axis.
 pub(crate) fn target_load_plot(c: &CloneVerdict, confidence: f64) -> String {
-    const W: f64 = 570.0;
-    const L: f64 = 134.0;
-    const R: f64 = 148.0;
-    const ROW: f64 = 20.0;
-    const TOP: f64 = 24.0;
+    const W: f64 = LOAD_W;
+    const TOP: f64 = LOAD_TOP;
     let rows = load_rows(c);
-    let h = TOP + ROW * rows.len().max(1) as f64 + 16.0;
-    let x = Log10::new(LOAD_DOMAIN, (L, W - R));
-    let mut s = String::new();
-    w!(
-        s,
-        "<svg data-plot=\"target-loads\" data-clone=\"{}\" viewBox=\"0 0 {} {}\" width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"target load of {}\">",
-        esc(&c.clone),
-        W,
-        n1(h),
-        W,
-        n1(h),
-        esc(&c.clone)
-    );
+    let h = TOP + LOAD_ROW * rows.len().max(1) as f64 + 16.0;
+    let x = Log10::new(LOAD_DOMAIN, (LOAD_L, W - LOAD_R));
+    let mut s = Svg::new();
+    s.el("svg")
+        .attr("data-plot", "target-loads")
+        .attr("data-clone", &c.clone)
+        .attr("viewBox", format!("0 0 {} {}", W, n1(h)))
+        .attr("width", W)
+        .attr("height", h)
+        .attr("role", "img")
+        .attr("aria-label", format!("target load of {}", c.clone))
+        .open();
     // Axis: decades with grid lines and labels on top.
     for t in x.ticks() {
         let xt = x.at(t);
-        w!(
-            s,
-            "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{GRID}\"/>",
-            n1(xt),
-            TOP - 4.0,
-            n1(h - 14.0)
-        );
-        w!(
-            s,
-            "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
-            n1(xt),
-            TOP - 9.0,
-            pct_tick(t)
-        );
+        s.line(xt, xt, TOP - 4.0, h - 14.0).attr("stroke", GRID);
+        s.text(xt, TOP - 9.0)
+            .attr("class", "tick")
+            .attr("text-anchor", "middle")
+            .text(&pct_tick(t));
     }
     if rows.is_empty() {
-        w!(
-            s,
-            "<text x=\"{}\" y=\"{}\" class=\"note\" text-anchor=\"middle\">no screened target to show</text>",
-            n1(W / 2.0),
-            TOP + 14.0
-        );
+        s.text(W / 2.0, TOP + 14.0)
+            .attr("class", "note")
+            .attr("text-anchor", "middle")
+            .text("no screened target to show");
     }
     let first_deletion = rows.iter().position(|r| r.deletion);
     for (i, t) in rows.iter().enumerate() {
-        let y = TOP + ROW * i as f64 + ROW / 2.0;
-        let xm = x.at(t.max_load);
+        let y = TOP + LOAD_ROW * i as f64 + LOAD_ROW / 2.0;
         if Some(i) == first_deletion && i > 0 {
-            w!(
-                s,
-                "<line x1=\"4\" x2=\"{}\" y1=\"{1}\" y2=\"{1}\" stroke=\"{MUTED}\" stroke-width=\"0.8\"/>",
-                W - 4.0,
-                n1(y - ROW / 2.0)
-            );
+            s.line(4.0, W - 4.0, y - LOAD_ROW / 2.0, y - LOAD_ROW / 2.0)
+                .attr("stroke", MUTED)
+                .attr("stroke-width", "0.8");
         }
-        w!(
-            s,
-            "<g data-{}=\"{}\">",
-            if t.deletion { "deletion" } else { "target" },
-            esc(t.name)
-        );
-        w!(
-            s,
-            "<title>{}: {} ({:.0}% CI {}–{}), one-sided upper bound {}, maximum {}, {}</title>",
-            esc(t.name),
-            pct(t.af),
-            confidence * 100.0,
-            pct(t.lo),
-            pct(t.hi),
-            pct(t.upper_bound),
-            pct(t.max_load),
-            esc(&t.detail)
-        );
-        if i % 2 == 1 {
-            w!(
-                s,
-                "<rect x=\"4\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#f6f7f9\"/>",
-                n1(y - ROW / 2.0),
-                W - 8.0,
-                ROW
-            );
-        }
-        // Beyond the maximum.
-        w!(
-            s,
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{VERMILLION}\" fill-opacity=\"0.09\"/>",
-            n1(xm),
-            n1(y - ROW / 2.0),
-            n1(W - R - xm),
-            ROW
-        );
-        w!(
-            s,
-            "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{VERMILLION}\" stroke-width=\"1.6\" stroke-dasharray=\"4 2\"/>",
-            n1(xm),
-            n1(y - ROW / 2.0),
-            n1(y + ROW / 2.0)
-        );
-        let weight = if t.verdict == Verdict::Pass {
-            ""
-        } else {
-            " font-weight=\"700\""
-        };
-        let name = if t.deletion && t.name.chars().count() > 17 {
-            truncate(t.name, 17)
-        } else {
-            t.name.to_string()
-        };
-        w!(
-            s,
-            "<text x=\"{}\" y=\"{}\" class=\"lab\" text-anchor=\"end\"{weight}>{}</text>",
-            L - 10.0,
-            n1(y + 4.0),
-            esc(&name)
-        );
-        // Whisker (two-sided interval); an open left end when it reaches below the axis.
-        let (x0, x1) = (x.at(t.lo), x.at(t.hi));
-        w!(
-            s,
-            "<line x1=\"{}\" x2=\"{}\" y1=\"{2}\" y2=\"{2}\" stroke=\"{INK}\" stroke-width=\"1.4\"/>",
-            n1(x0),
-            n1(x1),
-            n1(y)
-        );
-        if !x.below(t.lo) {
-            w!(
-                s,
-                "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{INK}\" stroke-width=\"1.4\"/>",
-                n1(x0),
-                n1(y - 4.0),
-                n1(y + 4.0)
-            );
-        }
-        w!(
-            s,
-            "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{INK}\" stroke-width=\"1.4\"/>",
-            n1(x1),
-            n1(y - 4.0),
-            n1(y + 4.0)
-        );
-        // One-sided upper bound.
-        w!(
-            s,
-            "<rect x=\"{}\" y=\"{}\" width=\"3\" height=\"12\" fill=\"{INK}\" fill-opacity=\"0.55\"/>",
-            n1(x.at(t.upper_bound) - 1.5),
-            n1(y - 6.0)
-        );
-        load_marker(&mut s, t.verdict, x.at(t.af), y, x.below(t.af));
-        w!(
-            s,
-            "<text x=\"{}\" y=\"{}\" class=\"val\">{} <tspan class=\"ci\">[{}–{}]</tspan></text>",
-            W - R + 8.0,
-            n1(y + 4.0),
-            pct(t.af),
-            pct(t.lo),
-            pct(t.hi)
-        );
-        s.push_str("</g>");
+        load_row(&mut s, &x, t, i, y, confidence);
     }
-    // Label each distinct maximum once, under the rows; two close maxima (the
-    // targets' and the deletions') are anchored away from each other.
+    maxima_labels(&mut s, &x, &rows, h);
+    s.finish()
+}
+
+/// One row of the target-load plot (a `<g data-target>` or `<g data-deletion>`),
+/// centred at `y`: shading, the maximum, the name, whisker, upper bound, marker and the
+/// values at the right.
+fn load_row(s: &mut Svg, x: &Log10, t: &LoadRow, i: usize, y: f64, confidence: f64) {
+    const W: f64 = LOAD_W;
+    const R: f64 = LOAD_R;
+    const ROW: f64 = LOAD_ROW;
+    let xm = x.at(t.max_load);
+    s.group()
+        .attr(
+            if t.deletion {
+                "data-deletion"
+            } else {
+                "data-target"
+            },
+            t.name,
+        )
+        .open();
+    s.title(&format!(
+        "{}: {} ({:.0}% CI {}–{}), one-sided upper bound {}, maximum {}, {}",
+        t.name,
+        pct(t.af),
+        confidence * 100.0,
+        pct(t.lo),
+        pct(t.hi),
+        pct(t.upper_bound),
+        pct(t.max_load),
+        t.detail
+    ));
+    if i % 2 == 1 {
+        s.rect(4.0, y - ROW / 2.0, W - 8.0, ROW)
+            .attr("fill", "#f6f7f9");
+    }
+    // Beyond the maximum.
+    s.rect(xm, y - ROW / 2.0, W - R - xm, ROW)
+        .attr("fill", VERMILLION)
+        .attr("fill-opacity", "0.09");
+    s.line(xm, xm, y - ROW / 2.0, y + ROW / 2.0)
+        .attr("stroke", VERMILLION)
+        .attr("stroke-width", "1.6")
+        .attr("stroke-dasharray", "4 2");
+    let name = if t.deletion && t.name.chars().count() > 17 {
+        truncate(t.name, 17)
+    } else {
+        t.name.to_string()
+    };
+    s.text(LOAD_L - 10.0, y + 4.0)
+        .attr("class", "lab")
+        .attr("text-anchor", "end")
+        .attr_opt("font-weight", (t.verdict != Verdict::Pass).then_some("700"))
+        .text(&name);
+    // Whisker (two-sided interval); an open left end when it reaches below the axis.
+    let (x0, x1) = (x.at(t.lo), x.at(t.hi));
+    let whisker = |s: &mut Svg, x1: f64, x2: f64, y1: f64, y2: f64| {
+        s.line(x1, x2, y1, y2)
+            .attr("stroke", INK)
+            .attr("stroke-width", "1.4");
+    };
+    whisker(s, x0, x1, y, y);
+    if !x.below(t.lo) {
+        whisker(s, x0, x0, y - 4.0, y + 4.0);
+    }
+    whisker(s, x1, x1, y - 4.0, y + 4.0);
+    // One-sided upper bound.
+    s.rect(x.at(t.upper_bound) - 1.5, y - 6.0, "3", "12")
+        .attr("fill", INK)
+        .attr("fill-opacity", "0.55");
+    load_marker(s, t.verdict, x.at(t.af), y, x.below(t.af));
+    s.text(W - R + 8.0, y + 4.0).attr("class", "val").open();
+    s.content(&format!("{} ", pct(t.af)));
+    s.el("tspan")
+        .attr("class", "ci")
+        .text(&format!("[{}–{}]", pct(t.lo), pct(t.hi)));
+    s.close();
+    s.close();
+}
+
+/// Label each distinct maximum once, under the rows (the plot is `h` high); two close
+/// maxima (the targets' and the deletions') are anchored away from each other.
+fn maxima_labels(s: &mut Svg, x: &Log10, rows: &[LoadRow], h: f64) {
     let mut maxima: Vec<(f64, bool)> = Vec::new();
-    for t in &rows {
+    for t in rows {
         if !maxima
             .iter()
             .any(|(m, _)| m.to_bits() == t.max_load.to_bits())
@@ -462,21 +413,19 @@ pub(crate) fn target_load_plot(c: &CloneVerdict, confidence: f64) -> String {
         } else {
             ("middle", 0.0)
         };
-        w!(
-            s,
-            "<text x=\"{}\" y=\"{}\" class=\"thr\" text-anchor=\"{anchor}\">max {}{}</text>",
-            n1(xm + dx),
-            n1(h - 3.0),
-            pct(*m),
-            match (mixed, *deletion) {
-                (true, true) => " (deletions)",
-                (true, false) => " (targets)",
-                _ => "",
-            }
-        );
+        s.text(xm + dx, h - 3.0)
+            .attr("class", "thr")
+            .attr("text-anchor", anchor)
+            .text(&format!(
+                "max {}{}",
+                pct(*m),
+                match (mixed, *deletion) {
+                    (true, true) => " (deletions)",
+                    (true, false) => " (targets)",
+                    _ => "",
+                }
+            ));
     }
-    s.push_str("</svg>");
-    s
 }
 
 /// The legend of the target panel (one line).
@@ -493,7 +442,7 @@ pub(crate) fn target_load_legend(confidence: f64) -> String {
         ("ub", "one-sided upper bound"),
         ("max", "policy maximum"),
     ];
-    let mut body = String::new();
+    let mut body = Svg::new();
     let mut x = 8.0;
     for (kind, text) in items {
         let y = 11.0;
@@ -508,43 +457,49 @@ pub(crate) fn target_load_legend(confidence: f64) -> String {
                 12.0
             }
             "whisker" => {
-                w!(
-                    body,
-                    "<line x1=\"{0}\" x2=\"{1}\" y1=\"11\" y2=\"11\" stroke=\"{INK}\" stroke-width=\"1.4\"/><line x1=\"{0}\" x2=\"{0}\" y1=\"7\" y2=\"15\" stroke=\"{INK}\" stroke-width=\"1.4\"/><line x1=\"{1}\" x2=\"{1}\" y1=\"7\" y2=\"15\" stroke=\"{INK}\" stroke-width=\"1.4\"/>",
-                    n1(x),
-                    n1(x + 26.0)
-                );
+                for (x1, x2, y1, y2) in [
+                    (x, x + 26.0, 11.0, 11.0),
+                    (x, x, 7.0, 15.0),
+                    (x + 26.0, x + 26.0, 7.0, 15.0),
+                ] {
+                    body.line(x1, x2, y1, y2)
+                        .attr("stroke", INK)
+                        .attr("stroke-width", "1.4");
+                }
                 28.0
             }
             "ub" => {
-                w!(
-                    body,
-                    "<rect x=\"{}\" y=\"5\" width=\"3\" height=\"12\" fill=\"{INK}\" fill-opacity=\"0.55\"/>",
-                    n1(x + 2.0)
-                );
+                body.rect(x + 2.0, 5.0, "3", "12")
+                    .attr("fill", INK)
+                    .attr("fill-opacity", "0.55");
                 7.0
             }
             _ => {
-                w!(
-                    body,
-                    "<rect x=\"{0}\" y=\"3\" width=\"18\" height=\"16\" fill=\"{VERMILLION}\" fill-opacity=\"0.09\"/><line x1=\"{0}\" x2=\"{0}\" y1=\"3\" y2=\"19\" stroke=\"{VERMILLION}\" stroke-width=\"1.6\" stroke-dasharray=\"4 2\"/>",
-                    n1(x)
-                );
+                body.rect(x, 3.0, 18.0, 16.0)
+                    .attr("fill", VERMILLION)
+                    .attr("fill-opacity", "0.09");
+                body.line(x, x, 3.0, 19.0)
+                    .attr("stroke", VERMILLION)
+                    .attr("stroke-width", "1.6")
+                    .attr("stroke-dasharray", "4 2");
                 20.0
             }
         };
-        w!(
-            body,
-            "<text x=\"{}\" y=\"15\" class=\"lab\">{}</text>",
-            n1(x + sym_w + 5.0),
-            esc(text)
-        );
+        body.text(x + sym_w + 5.0, 15.0)
+            .attr("class", "lab")
+            .text(text);
         x += sym_w + 5.0 + text.chars().count() as f64 * 7.2 + 20.0;
     }
-    format!(
-        "<svg class=\"legend\" viewBox=\"0 0 {0} 22\" width=\"{0}\" height=\"22\" aria-hidden=\"true\">{body}</svg>",
-        n1(x)
-    )
+    let mut s = Svg::new();
+    s.el("svg")
+        .attr("class", "legend")
+        .attr("viewBox", format!("0 0 {} 22", n1(x)))
+        .attr("width", x)
+        .attr("height", "22")
+        .attr("aria-hidden", "true")
+        .open();
+    s.raw(&body.finish());
+    s.finish()
 }
 
 /// Kind of an rCRS locus, for the gene map.
@@ -610,15 +565,15 @@ const GENE_MAP_H: f64 = 44.0;
 
 /// The gene map on the genome axis `x`, its track starting at `y`; returns where its
 /// key ends (the x of its last label's end), for a key written after it.
-fn gene_map(s: &mut String, x: &Linear, y: f64) -> f64 {
+fn gene_map(s: &mut Svg, x: &Linear, y: f64) -> f64 {
     let track = 14.0;
-    w!(
-        s,
-        "<line x1=\"{}\" x2=\"{}\" y1=\"{2}\" y2=\"{2}\" stroke=\"{MUTED}\"/>",
-        n1(x.at(0.5)),
-        n1(x.at(MT_LENGTH as f64 + 0.5)),
-        n1(y + track / 2.0)
-    );
+    s.line(
+        x.at(0.5),
+        x.at(MT_LENGTH as f64 + 0.5),
+        y + track / 2.0,
+        y + track / 2.0,
+    )
+    .attr("stroke", MUTED);
     let gs = genes();
     // Larger loci first, tRNAs on top.
     for pass in [false, true] {
@@ -630,17 +585,16 @@ fn gene_map(s: &mut String, x: &Linear, y: f64) -> f64 {
                 GeneKind::Trna => (INK, y - 2.0, track + 4.0),
                 GeneKind::Control => ("#d5d9e0", y + 2.0, track - 4.0),
             };
-            w!(
-                s,
-                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\"><title>{} {}–{}</title></rect>",
-                n1(x0),
-                n1(yy),
-                n1((x1 - x0).max(1.0)),
-                n1(hh),
+            s.rect(x0, yy, (x1 - x0).max(1.0), hh)
+                .attr("fill", fill)
+                .open();
+            s.title(&format!(
+                "{} {}–{}",
                 g.name,
                 thousands(g.start as u64),
                 thousands(g.end as u64)
-            );
+            ));
+            s.close();
         }
     }
     // Labels under the track where they fit.
@@ -658,12 +612,10 @@ fn gene_map(s: &mut String, x: &Linear, y: f64) -> f64 {
             continue;
         }
         last_end = mid + half;
-        w!(
-            s,
-            "<text x=\"{}\" y=\"{}\" class=\"gene\" text-anchor=\"middle\">{label}</text>",
-            n1(mid),
-            n1(y + track + 11.0)
-        );
+        s.text(mid, y + track + 11.0)
+            .attr("class", "gene")
+            .attr("text-anchor", "middle")
+            .text(label);
     }
     // Key.
     let ky = y + track + 26.0;
@@ -677,14 +629,8 @@ fn gene_map(s: &mut String, x: &Linear, y: f64) -> f64 {
     let mut xx = kx;
     let mut end = kx;
     for (fill, name) in items {
-        w!(
-            s,
-            "<rect x=\"{}\" y=\"{}\" width=\"10\" height=\"8\" fill=\"{fill}\"/><text x=\"{}\" y=\"{}\" class=\"tick\">{name}</text>",
-            n1(xx),
-            n1(ky - 7.0),
-            n1(xx + 14.0),
-            n1(ky)
-        );
+        s.rect(xx, ky - 7.0, "10", "8").attr("fill", fill);
+        s.text(xx + 14.0, ky).attr("class", "tick").text(name);
         end = xx + 14.0 + text_width(name, 10.5, false);
         xx = end + 10.0;
     }
@@ -692,33 +638,20 @@ fn gene_map(s: &mut String, x: &Linear, y: f64) -> f64 {
 }
 
 /// The genome axis (ticks every 1,000 bp, labels every 2,000) at `y`.
-fn genome_axis(s: &mut String, x: &Linear, y: f64) {
-    w!(
-        s,
-        "<line x1=\"{}\" x2=\"{}\" y1=\"{2}\" y2=\"{2}\" stroke=\"{MUTED}\"/>",
-        n1(x.at(0.5)),
-        n1(x.at(MT_LENGTH as f64 + 0.5)),
-        n1(y)
-    );
+fn genome_axis(s: &mut Svg, x: &Linear, y: f64) {
+    s.line(x.at(0.5), x.at(MT_LENGTH as f64 + 0.5), y, y)
+        .attr("stroke", MUTED);
     let mut p = 0u32;
     while p <= MT_LENGTH {
         let px = x.at(p.max(1) as f64);
         let major = p % 2000 == 0;
-        w!(
-            s,
-            "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{MUTED}\"/>",
-            n1(px),
-            n1(y),
-            n1(y + if major { 5.0 } else { 3.0 })
-        );
+        s.line(px, px, y, y + if major { 5.0 } else { 3.0 })
+            .attr("stroke", MUTED);
         if major {
-            w!(
-                s,
-                "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
-                n1(px),
-                n1(y + 15.0),
-                thousands(p.max(1) as u64)
-            );
+            s.text(px, y + 15.0)
+                .attr("class", "tick")
+                .attr("text-anchor", "middle")
+                .text(&thousands(p.max(1) as u64));
         }
         p += 1000;
     }
@@ -744,16 +677,24 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
+/// Layout of the plots along the genome (coverage, deletions): width, left margin
+/// (verdict glyph and clone name), right margin.
+const GENOME_W: f64 = 1120.0;
+const GENOME_L: f64 = 168.0;
+const GENOME_R: f64 = 14.0;
+
+/// Height of a coverage track, the gap between two, and the band of the scale on top.
+const TRACK: f64 = 40.0;
+const TRACK_GAP: f64 = 8.0;
+const TRACK_TOP: f64 = 20.0;
+
 /// Coverage along the genome, one track per clone on a shared depth scale, with the
 /// plate's median profile (dashed) so that a clone-specific dip — a deletion — stands
 /// out, the policy's minimum mean depth, and the gene map underneath.
 pub(crate) fn coverage_plot(rows: &[CoverageRow], min_depth: Option<f64>) -> String {
-    const W: f64 = 1120.0;
-    const L: f64 = 168.0;
-    const R: f64 = 14.0;
-    const TRACK: f64 = 40.0;
-    const GAP: f64 = 8.0;
-    const TOP: f64 = 20.0;
+    const W: f64 = GENOME_W;
+    const L: f64 = GENOME_L;
+    const R: f64 = GENOME_R;
     let n = rows.len();
     let x = Linear::new((0.5, MT_LENGTH as f64 + 0.5), (L, W - R));
     let ymax_data = rows
@@ -763,11 +704,55 @@ pub(crate) fn coverage_plot(rows: &[CoverageRow], min_depth: Option<f64>) -> Str
         .fold(0f32, f32::max) as f64;
     let ticks = nice_ticks(ymax_data.max(1.0), 2);
     let ymax = *ticks.last().unwrap_or(&1.0);
-    let axis_y = TOP + (TRACK + GAP) * n as f64 + 2.0;
+    let axis_y = TRACK_TOP + (TRACK + TRACK_GAP) * n as f64 + 2.0;
     let h = axis_y + 24.0 + GENE_MAP_H + 6.0;
+    let median = plate_median(rows);
+    let min_depth = min_depth.filter(|&m| m > 0.0 && m < ymax);
+    let mut s = Svg::new();
+    s.el("svg")
+        .attr("data-plot", "coverage")
+        .attr("viewBox", format!("0 0 {W} {}", n1(h)))
+        .attr("width", W)
+        .attr("height", h)
+        .attr("role", "img")
+        .attr("aria-label", "coverage along the genome per clone")
+        .open();
+    s.text(W - R, 12.0)
+        .attr("class", "tick")
+        .attr("text-anchor", "end")
+        .text(&format!(
+            "usable depth (0–{}x, shared scale)",
+            thousands(ymax as u64)
+        ));
+    let common = Tracks {
+        x,
+        ymax,
+        median: if n >= 3 { &median } else { &[] },
+        min_depth,
+    };
+    for (k, r) in rows.iter().enumerate() {
+        let y0 = TRACK_TOP + (TRACK + TRACK_GAP) * k as f64;
+        coverage_track(&mut s, &common, r, y0, k + 1 == n);
+    }
+    if n == 0 {
+        s.text(W / 2.0, TRACK_TOP + 12.0)
+            .attr("class", "note")
+            .attr("text-anchor", "middle")
+            .text("no coverage profile in the calls");
+    }
+    genome_axis(&mut s, &x, axis_y);
+    let gene_key_end = gene_map(&mut s, &x, axis_y + 26.0);
+    // Key of the lines, after the gene map's key on the same line.
+    let ky = axis_y + 26.0 + GENE_MAP_H - 4.0;
+    let kx = (L + 430.0).max(gene_key_end + 30.0);
+    coverage_key(&mut s, kx, ky, n >= 3, min_depth);
+    s.finish()
+}
+
+/// The plate's median depth per bin.
+fn plate_median(rows: &[CoverageRow]) -> Vec<f64> {
     let nb = rows.iter().map(|r| r.bins.len()).max().unwrap_or(0);
-    // The plate's median per bin.
-    let median: Vec<f64> = (0..nb)
+    (0..nb)
         .map(|i| {
             let mut v: Vec<f64> = rows
                 .iter()
@@ -782,160 +767,136 @@ pub(crate) fn coverage_plot(rows: &[CoverageRow], min_depth: Option<f64>) -> Str
                 (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
             }
         })
-        .collect();
-    let mut s = String::new();
-    w!(
-        s,
-        "<svg data-plot=\"coverage\" viewBox=\"0 0 {W} {}\" width=\"{W}\" height=\"{}\" role=\"img\" aria-label=\"coverage along the genome per clone\">",
-        n1(h),
-        n1(h)
-    );
-    w!(
-        s,
-        "<text x=\"{}\" y=\"12\" class=\"tick\" text-anchor=\"end\">usable depth (0–{}x, shared scale)</text>",
-        n1(W - R),
-        thousands(ymax as u64)
-    );
+        .collect()
+}
+
+/// What the coverage tracks share.
+struct Tracks<'a> {
+    /// The genome axis.
+    x: Linear,
+    /// Top of the shared depth scale.
+    ymax: f64,
+    /// The plate's median per bin (empty: not drawn).
+    median: &'a [f64],
+    /// The policy's minimum mean depth, when drawn.
+    min_depth: Option<f64>,
+}
+
+/// One clone's coverage track (a `<g data-clone>`) from `y0` down: background,
+/// verdict, labels of the left margin (the scale's 0 on the `last` track only), the
+/// depth as an area, the plate's median and the policy minimum.
+fn coverage_track(s: &mut Svg, common: &Tracks, r: &CoverageRow, y0: f64, last: bool) {
+    const W: f64 = GENOME_W;
+    const L: f64 = GENOME_L;
+    const R: f64 = GENOME_R;
+    let Tracks {
+        x,
+        ymax,
+        median,
+        min_depth,
+    } = common;
+    let y = Linear::new((0.0, *ymax), (y0 + TRACK, y0));
     let bin_x = |i: usize| x.at((i * COVERAGE_BIN) as f64 + 0.5);
     let bin_end = |i: usize| x.at((((i + 1) * COVERAGE_BIN).min(MT_LENGTH as usize)) as f64 + 0.5);
-    for (k, r) in rows.iter().enumerate() {
-        let y0 = TOP + (TRACK + GAP) * k as f64;
-        let y = Linear::new((0.0, ymax), (y0 + TRACK, y0));
-        w!(s, "<g data-clone=\"{}\">", esc(r.clone));
-        let mean = if r.bins.is_empty() {
-            0.0
-        } else {
-            r.bins.iter().map(|&v| v as f64).sum::<f64>() / r.bins.len() as f64
-        };
-        w!(
-            s,
-            "<title>{}: mean {}x per 100-bp bin</title>",
-            esc(r.clone),
-            thousands(mean.round() as u64)
-        );
-        w!(
-            s,
-            "<rect x=\"{L}\" y=\"{}\" width=\"{}\" height=\"{TRACK}\" fill=\"#f6f7f9\"/>",
-            n1(y0),
-            n1(W - R - L)
-        );
-        verdict_glyph(&mut s, r.verdict, 10.0, y0 + TRACK / 2.0, 6.5);
-        // Labels of the left margin, laid out so that none overlaps another (see the
-        // tests): the clone name in the middle of its track, cut to the margin; the
-        // shared scale's top at the top of the track. The bottom of every track is 0
-        // (said once, on the last track, so that it never meets the next track's top).
-        w!(
-            s,
-            "<text x=\"22\" y=\"{}\" class=\"lab\">{}</text>",
-            n1(y0 + TRACK / 2.0 + 4.0),
-            esc(&fit_text(r.clone, 12.0, L - 22.0 - 8.0))
-        );
-        w!(
-            s,
-            "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"end\">{}x</text>",
-            L - 5.0,
-            n1(y0 + 8.0),
-            thousands(ymax as u64)
-        );
-        if k + 1 == n {
-            w!(
-                s,
-                "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"end\">0</text>",
-                L - 5.0,
-                n1(y0 + TRACK)
-            );
-        }
-        // Area (step per bin).
-        if !r.bins.is_empty() {
-            let mut d = format!("M{} {}", n1(bin_x(0)), n1(y.at(0.0)));
-            for (i, &v) in r.bins.iter().enumerate() {
-                let yy = n1(y.clamped(v as f64));
-                w!(d, "L{} {yy}L{} {yy}", n1(bin_x(i)), n1(bin_end(i)));
-            }
-            w!(d, "L{} {}Z", n1(bin_end(r.bins.len() - 1)), n1(y.at(0.0)));
-            w!(
-                s,
-                "<path d=\"{d}\" fill=\"{BLUE}\" fill-opacity=\"0.32\" stroke=\"{BLUE}\" stroke-width=\"1\" stroke-linejoin=\"round\"/>"
-            );
-        }
-        if n >= 3 && !median.is_empty() {
-            let mut d = String::new();
-            for (i, &v) in median.iter().enumerate() {
-                let yy = n1(y.clamped(v));
-                w!(
-                    d,
-                    "{}{} {yy}L{} {yy}",
-                    if i == 0 { "M" } else { "L" },
-                    n1(bin_x(i)),
-                    n1(bin_end(i))
-                );
-            }
-            w!(
-                s,
-                "<path d=\"{d}\" fill=\"none\" stroke=\"{INK}\" stroke-opacity=\"0.55\" stroke-width=\"0.9\" stroke-dasharray=\"3 2\"/>"
-            );
-        }
-        if let Some(m) = min_depth.filter(|&m| m > 0.0 && m < ymax) {
-            w!(
-                s,
-                "<line x1=\"{L}\" x2=\"{0}\" y1=\"{1}\" y2=\"{1}\" stroke=\"{VERMILLION}\" stroke-width=\"0.9\"/>",
-                n1(W - R),
-                n1(y.at(m))
-            );
-        }
-        s.push_str("</g>");
+    s.group().attr("data-clone", r.clone).open();
+    let mean = if r.bins.is_empty() {
+        0.0
+    } else {
+        r.bins.iter().map(|&v| v as f64).sum::<f64>() / r.bins.len() as f64
+    };
+    s.title(&format!(
+        "{}: mean {}x per 100-bp bin",
+        r.clone,
+        thousands(mean.round() as u64)
+    ));
+    s.rect(L, y0, W - R - L, TRACK).attr("fill", "#f6f7f9");
+    verdict_glyph(s, r.verdict, 10.0, y0 + TRACK / 2.0, 6.5);
+    // Labels of the left margin, laid out so that none overlaps another (see the
+    // tests): the clone name in the middle of its track, cut to the margin; the
+    // shared scale's top at the top of the track. The bottom of every track is 0
+    // (said once, on the last track, so that it never meets the next track's top).
+    s.text("22", y0 + TRACK / 2.0 + 4.0)
+        .attr("class", "lab")
+        .text(&fit_text(r.clone, 12.0, L - 22.0 - 8.0));
+    s.text(L - 5.0, y0 + 8.0)
+        .attr("class", "tick")
+        .attr("text-anchor", "end")
+        .text(&format!("{}x", thousands(*ymax as u64)));
+    if last {
+        s.text(L - 5.0, y0 + TRACK)
+            .attr("class", "tick")
+            .attr("text-anchor", "end")
+            .text("0");
     }
-    if n == 0 {
-        w!(
-            s,
-            "<text x=\"{}\" y=\"{}\" class=\"note\" text-anchor=\"middle\">no coverage profile in the calls</text>",
-            n1(W / 2.0),
-            TOP + 12.0
-        );
+    // Area (step per bin).
+    if !r.bins.is_empty() {
+        let mut d = format!("M{} {}", n1(bin_x(0)), n1(y.at(0.0)));
+        for (i, &v) in r.bins.iter().enumerate() {
+            let yy = n1(y.clamped(v as f64));
+            w!(d, "L{} {yy}L{} {yy}", n1(bin_x(i)), n1(bin_end(i)));
+        }
+        w!(d, "L{} {}Z", n1(bin_end(r.bins.len() - 1)), n1(y.at(0.0)));
+        s.path(d)
+            .attr("fill", BLUE)
+            .attr("fill-opacity", "0.32")
+            .attr("stroke", BLUE)
+            .attr("stroke-width", "1")
+            .attr("stroke-linejoin", "round");
     }
-    genome_axis(&mut s, &x, axis_y);
-    let gene_key_end = gene_map(&mut s, &x, axis_y + 26.0);
-    // Key of the lines, after the gene map's key on the same line (text widths
-    // estimated generously, so that no key label runs into the next symbol).
-    let ky = axis_y + 26.0 + GENE_MAP_H - 4.0;
-    let mut key = String::new();
-    let mut kx = (L + 430.0).max(gene_key_end + 30.0);
-    w!(
-        key,
-        "<rect x=\"{}\" y=\"{}\" width=\"16\" height=\"8\" fill=\"{BLUE}\" fill-opacity=\"0.32\" stroke=\"{BLUE}\"/><text x=\"{}\" y=\"{}\" class=\"tick\">clone</text>",
-        n1(kx),
-        n1(ky - 7.0),
-        n1(kx + 20.0),
-        n1(ky)
-    );
+    if !median.is_empty() {
+        let mut d = String::new();
+        for (i, &v) in median.iter().enumerate() {
+            let yy = n1(y.clamped(v));
+            w!(
+                d,
+                "{}{} {yy}L{} {yy}",
+                if i == 0 { "M" } else { "L" },
+                n1(bin_x(i)),
+                n1(bin_end(i))
+            );
+        }
+        s.path(d)
+            .attr("fill", "none")
+            .attr("stroke", INK)
+            .attr("stroke-opacity", "0.55")
+            .attr("stroke-width", "0.9")
+            .attr("stroke-dasharray", "3 2");
+    }
+    if let Some(m) = *min_depth {
+        s.line(L, W - R, y.at(m), y.at(m))
+            .attr("stroke", VERMILLION)
+            .attr("stroke-width", "0.9");
+    }
+    s.close();
+}
+
+/// The key of the coverage plot's lines from `(kx, ky)` on (text widths estimated
+/// generously, so that no key label runs into the next symbol).
+fn coverage_key(s: &mut Svg, mut kx: f64, ky: f64, median: bool, min_depth: Option<f64>) {
+    s.rect(kx, ky - 7.0, "16", "8")
+        .attr("fill", BLUE)
+        .attr("fill-opacity", "0.32")
+        .attr("stroke", BLUE);
+    s.text(kx + 20.0, ky).attr("class", "tick").text("clone");
     kx += 20.0 + text_width("clone", 10.5, false) + 18.0;
-    if n >= 3 {
-        w!(
-            key,
-            "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" stroke=\"{INK}\" stroke-opacity=\"0.55\" stroke-dasharray=\"3 2\"/><text x=\"{3}\" y=\"{4}\" class=\"tick\">median of the plate</text>",
-            n1(kx),
-            n1(kx + 18.0),
-            n1(ky - 3.0),
-            n1(kx + 22.0),
-            n1(ky)
-        );
+    if median {
+        s.line(kx, kx + 18.0, ky - 3.0, ky - 3.0)
+            .attr("stroke", INK)
+            .attr("stroke-opacity", "0.55")
+            .attr("stroke-dasharray", "3 2");
+        s.text(kx + 22.0, ky)
+            .attr("class", "tick")
+            .text("median of the plate");
         kx += 22.0 + text_width("median of the plate", 10.5, false) + 18.0;
     }
-    if let Some(m) = min_depth.filter(|&m| m > 0.0 && m < ymax) {
-        w!(
-            key,
-            "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" stroke=\"{VERMILLION}\"/><text x=\"{3}\" y=\"{4}\" class=\"tick\">policy minimum mean depth ({5}x)</text>",
-            n1(kx),
-            n1(kx + 18.0),
-            n1(ky - 3.0),
-            n1(kx + 22.0),
-            n1(ky),
+    if let Some(m) = min_depth {
+        s.line(kx, kx + 18.0, ky - 3.0, ky - 3.0)
+            .attr("stroke", VERMILLION);
+        s.text(kx + 22.0, ky).attr("class", "tick").text(&format!(
+            "policy minimum mean depth ({}x)",
             thousands(m as u64)
-        );
+        ));
     }
-    s.push_str(&key);
-    s.push_str("</svg>");
-    s
 }
 
 /// One cell of the heatmap: one clone's call of one variant.
@@ -974,248 +935,242 @@ pub(crate) struct HeatColumn {
     pub cells: Vec<HeatCell>,
 }
 
+/// Layout of the heatmap: left margin (verdict glyph and clone name, as wide as the
+/// plots along the genome have), cell width and height, and the band of the column
+/// headers on top.
+const HEAT_L: f64 = GENOME_L;
+const HEAT_CW: f64 = 46.0;
+const HEAT_CH: f64 = 26.0;
+const HEAT_TOP: f64 = 118.0;
+
 /// The heteroplasmy heatmap: rows = clones, columns = variant records with a
 /// heteroplasmic call in at least one clone; colour = allele fraction (viridis, square
 /// root scale), hatched = the call failed a filter, grey = not called; pathogenic
 /// targets marked with a diamond, artefact-prone sites with a dagger.
 pub(crate) fn heatmap(rows: &[(&str, Verdict)], cols: &[HeatColumn], hidden: usize) -> String {
-    const L: f64 = 168.0;
-    const CW: f64 = 46.0;
-    const CH: f64 = 26.0;
-    const TOP: f64 = 118.0;
-    let plot_w = CW * cols.len() as f64;
+    const L: f64 = HEAT_L;
+    let plot_w = HEAT_CW * cols.len() as f64;
     let legend_w = 770.0;
     let w = (L + plot_w + 16.0).max(L + legend_w + 20.0);
-    let grid_bottom = TOP + CH * rows.len() as f64;
+    let grid_bottom = HEAT_TOP + HEAT_CH * rows.len() as f64;
     let h = grid_bottom + 62.0;
-    let mut s = String::new();
-    w!(
-        s,
-        "<svg data-plot=\"heatmap\" viewBox=\"0 0 {} {}\" width=\"{}\" height=\"{}\" role=\"img\" aria-label=\"heteroplasmy heatmap across clones\">",
-        n1(w),
-        n1(h),
-        n1(w),
-        n1(h)
-    );
-    w!(
-        s,
-        "<defs><pattern id=\"ms-hm-hatch\" patternUnits=\"userSpaceOnUse\" width=\"6\" height=\"6\" patternTransform=\"rotate(45)\"><rect width=\"2.4\" height=\"6\" fill=\"#fff\" fill-opacity=\"0.6\"/></pattern>{}</defs>",
-        viridis_gradient("ms-hm-grad")
-    );
+    let mut s = Svg::new();
+    s.el("svg")
+        .attr("data-plot", "heatmap")
+        .attr("viewBox", format!("0 0 {} {}", n1(w), n1(h)))
+        .attr("width", w)
+        .attr("height", h)
+        .attr("role", "img")
+        .attr("aria-label", "heteroplasmy heatmap across clones")
+        .open();
+    s.el("defs").open();
+    s.el("pattern")
+        .attr("id", "ms-hm-hatch")
+        .attr("patternUnits", "userSpaceOnUse")
+        .attr("width", "6")
+        .attr("height", "6")
+        .attr("patternTransform", "rotate(45)")
+        .open();
+    s.el("rect")
+        .attr("width", "2.4")
+        .attr("height", "6")
+        .attr("fill", "#fff")
+        .attr("fill-opacity", "0.6");
+    s.close();
+    s.raw(&viridis_gradient("ms-hm-grad"));
+    s.close();
     if cols.is_empty() {
-        w!(
-            s,
-            "<text x=\"{}\" y=\"{}\" class=\"note\">no heteroplasmic call in any clone</text>",
-            L,
-            TOP - 20.0
-        );
+        s.text(L, HEAT_TOP - 20.0)
+            .attr("class", "note")
+            .text("no heteroplasmic call in any clone");
     }
-    // Column headers.
     for (j, c) in cols.iter().enumerate() {
-        let cx = L + CW * j as f64 + CW / 2.0;
-        let mark = if c.artefact.is_some() { "†" } else { "" };
-        let cls = if c.pathogenic.is_some() {
-            "lab path"
-        } else {
-            "lab"
-        };
-        w!(
-            s,
-            "<g data-variant=\"{}\"><title>{}{}{}{}</title>",
-            esc(&c.name),
-            esc(&c.name),
-            esc(&format!(" ({})", c.locus)),
-            match &c.pathogenic {
-                Some(d) => format!(" — pathogenic target: {}", esc(d)),
-                None => String::new(),
-            },
-            match &c.artefact {
-                Some(a) => format!(" — artefact-prone site: {}", esc(a)),
-                None => String::new(),
-            }
-        );
-        w!(
-            s,
-            "<text class=\"{cls}\" transform=\"translate({} {}) rotate(-55)\">{}{mark} <tspan class=\"locus\">{}</tspan></text>",
-            n1(cx + 4.0),
-            n1(TOP - 8.0),
-            esc(&c.name),
-            esc(c.locus.trim_start_matches("MT-"))
-        );
-        if c.pathogenic.is_some() {
-            w!(
-                s,
-                "<path d=\"M{} {}l5 5l-5 5l-5-5z\" fill=\"{VERMILLION}\"/>",
-                n1(cx - 9.0),
-                n1(TOP - 16.0)
-            );
-        }
-        s.push_str("</g>");
+        heat_header(&mut s, c, L + HEAT_CW * j as f64 + HEAT_CW / 2.0);
     }
-    // Rows.
     for (i, (clone, verdict)) in rows.iter().enumerate() {
-        let y0 = TOP + CH * i as f64;
-        w!(s, "<g data-clone=\"{}\">", esc(clone));
-        verdict_glyph(&mut s, *verdict, 10.0, y0 + CH / 2.0, 6.5);
-        w!(
-            s,
-            "<text x=\"22\" y=\"{}\" class=\"lab\">{}<title>{}</title></text>",
-            n1(y0 + CH / 2.0 + 4.0),
-            esc(&fit_text(clone, 12.0, L - 22.0 - 8.0)),
-            esc(clone)
+        let y0 = HEAT_TOP + HEAT_CH * i as f64;
+        s.group().attr("data-clone", *clone).open();
+        clone_label(
+            &mut s,
+            clone,
+            *verdict,
+            y0 + HEAT_CH / 2.0,
+            y0 + HEAT_CH / 2.0 + 4.0,
         );
         for (j, c) in cols.iter().enumerate() {
             let Some(cell) = c.cells.get(i) else { continue };
-            let x0 = L + CW * j as f64;
-            let t = af_to_t(cell.af);
-            let status = if !cell.called {
-                "not called".to_string()
-            } else if cell.filters.is_empty() {
-                format!("{} call, PASS", cell.genotype)
-            } else {
-                format!(
-                    "{} call, filtered: {}",
-                    cell.genotype,
-                    cell.filters.join(", ")
-                )
-            };
-            w!(
-                s,
-                "<g><title>{} · {}: {} [{}–{}], {}/{} reads, {}</title>",
-                esc(clone),
-                esc(&c.name),
-                pct(cell.af),
-                pct(cell.lo),
-                pct(cell.hi),
-                thousands(cell.alt as u64),
-                thousands(cell.depth as u64),
-                esc(&status)
-            );
-            let fill = if cell.called {
-                viridis(t)
-            } else {
-                "#eef0f3".to_string()
-            };
-            w!(
-                s,
-                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\" stroke=\"#fff\" stroke-width=\"1.5\"/>",
-                n1(x0),
-                n1(y0),
-                CW,
-                CH
-            );
-            if cell.called && !cell.filters.is_empty() {
-                w!(
-                    s,
-                    "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"url(#ms-hm-hatch)\" stroke=\"#fff\" stroke-width=\"1.5\"/>",
-                    n1(x0),
-                    n1(y0),
-                    CW,
-                    CH
-                );
-            }
-            let (txt, colour) = if cell.called {
-                let c = if viridis_wants_dark_text(t) {
-                    INK
-                } else {
-                    "#fff"
-                };
-                (pct(cell.af), c)
-            } else if cell.af >= 0.005 {
-                (pct(cell.af), MUTED)
-            } else {
-                ("·".to_string(), "#aab0bb")
-            };
-            let style = if cell.called && !cell.filters.is_empty() {
-                " font-style=\"italic\""
-            } else {
-                ""
-            };
-            w!(
-                s,
-                "<text x=\"{}\" y=\"{}\" class=\"cell\" text-anchor=\"middle\" fill=\"{colour}\"{style}>{txt}</text></g>",
-                n1(x0 + CW / 2.0),
-                n1(y0 + CH / 2.0 + 4.0)
-            );
+            heat_cell(&mut s, clone, c, cell, (L + HEAT_CW * j as f64, y0));
         }
-        s.push_str("</g>");
+        s.close();
     }
-    // Legend: colour bar (square-root scale) and the marks.
-    let ly = grid_bottom + 22.0;
-    let lx = L;
+    heat_legend(&mut s, grid_bottom + 22.0, hidden);
+    s.finish()
+}
+
+/// The header of a heatmap column centred at `cx`: the variant's name and locus
+/// (rotated), the diamond of a pathogenic target, a tooltip.
+fn heat_header(s: &mut Svg, c: &HeatColumn, cx: f64) {
+    let mark = if c.artefact.is_some() { "†" } else { "" };
+    let cls = if c.pathogenic.is_some() {
+        "lab path"
+    } else {
+        "lab"
+    };
+    s.group().attr("data-variant", &c.name).open();
+    s.title(&format!(
+        "{} ({}){}{}",
+        c.name,
+        c.locus,
+        match &c.pathogenic {
+            Some(d) => format!(" — pathogenic target: {d}"),
+            None => String::new(),
+        },
+        match &c.artefact {
+            Some(a) => format!(" — artefact-prone site: {a}"),
+            None => String::new(),
+        }
+    ));
+    s.el("text")
+        .attr("class", cls)
+        .attr(
+            "transform",
+            format!(
+                "translate({} {}) rotate(-55)",
+                n1(cx + 4.0),
+                n1(HEAT_TOP - 8.0)
+            ),
+        )
+        .open();
+    s.content(&format!("{}{mark} ", c.name));
+    s.el("tspan")
+        .attr("class", "locus")
+        .text(c.locus.trim_start_matches("MT-"));
+    s.close();
+    if c.pathogenic.is_some() {
+        s.path(format!(
+            "M{} {}l5 5l-5 5l-5-5z",
+            n1(cx - 9.0),
+            n1(HEAT_TOP - 16.0)
+        ))
+        .attr("fill", VERMILLION);
+    }
+    s.close();
+}
+
+/// One cell of the heatmap with its top-left corner at `(x0, y0)`: colour, hatching
+/// when filtered, the fraction as text, a tooltip.
+fn heat_cell(s: &mut Svg, clone: &str, c: &HeatColumn, cell: &HeatCell, (x0, y0): (f64, f64)) {
+    const CW: f64 = HEAT_CW;
+    const CH: f64 = HEAT_CH;
+    let t = af_to_t(cell.af);
+    let status = if !cell.called {
+        "not called".to_string()
+    } else if cell.filters.is_empty() {
+        format!("{} call, PASS", cell.genotype)
+    } else {
+        format!(
+            "{} call, filtered: {}",
+            cell.genotype,
+            cell.filters.join(", ")
+        )
+    };
+    s.group().open();
+    s.title(&format!(
+        "{} · {}: {} [{}–{}], {}/{} reads, {}",
+        clone,
+        c.name,
+        pct(cell.af),
+        pct(cell.lo),
+        pct(cell.hi),
+        thousands(cell.alt as u64),
+        thousands(cell.depth as u64),
+        status
+    ));
+    let fill = if cell.called {
+        viridis(t)
+    } else {
+        "#eef0f3".to_string()
+    };
+    s.rect(x0, y0, CW, CH)
+        .attr("fill", fill)
+        .attr("stroke", "#fff")
+        .attr("stroke-width", "1.5");
+    let filtered = cell.called && !cell.filters.is_empty();
+    if filtered {
+        s.rect(x0, y0, CW, CH)
+            .attr("fill", "url(#ms-hm-hatch)")
+            .attr("stroke", "#fff")
+            .attr("stroke-width", "1.5");
+    }
+    let (txt, colour) = if cell.called {
+        let c = if viridis_wants_dark_text(t) {
+            INK
+        } else {
+            "#fff"
+        };
+        (pct(cell.af), c)
+    } else if cell.af >= 0.005 {
+        (pct(cell.af), MUTED)
+    } else {
+        ("·".to_string(), "#aab0bb")
+    };
+    s.text(x0 + CW / 2.0, y0 + CH / 2.0 + 4.0)
+        .attr("class", "cell")
+        .attr("text-anchor", "middle")
+        .attr("fill", colour)
+        .attr_opt("font-style", filtered.then_some("italic"))
+        .text(&txt);
+    s.close();
+}
+
+/// The heatmap's legend at `ly`: the colour bar (square-root scale), the key of the
+/// marks and how many variants are not shown.
+fn heat_legend(s: &mut Svg, ly: f64, hidden: usize) {
+    let lx = HEAT_L;
     let bar = Linear::new((0.0, 1.0), (lx, lx + 240.0));
-    w!(
-        s,
-        "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"end\">allele fraction</text>",
-        n1(lx - 8.0),
-        n1(ly + 9.0)
-    );
-    w!(
-        s,
-        "<rect x=\"{}\" y=\"{}\" width=\"240\" height=\"10\" fill=\"url(#ms-hm-grad)\"/>",
-        n1(lx),
-        n1(ly)
-    );
+    s.text(lx - 8.0, ly + 9.0)
+        .attr("class", "tick")
+        .attr("text-anchor", "end")
+        .text("allele fraction");
+    s.rect(lx, ly, "240", "10").attr("fill", "url(#ms-hm-grad)");
     for f in [0.01, 0.05, 0.1, 0.25, 0.5, 1.0] {
         let px = bar.at(af_to_t(f));
-        w!(
-            s,
-            "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{INK}\"/><text x=\"{0}\" y=\"{3}\" class=\"tick\" text-anchor=\"middle\">{4}</text>",
-            n1(px),
-            n1(ly + 10.0),
-            n1(ly + 13.0),
-            n1(ly + 23.0),
-            pct_tick(f)
-        );
+        s.line(px, px, ly + 10.0, ly + 13.0).attr("stroke", INK);
+        s.text(px, ly + 23.0)
+            .attr("class", "tick")
+            .attr("text-anchor", "middle")
+            .text(&pct_tick(f));
     }
     // The marks' key, each item after the previous one's (generously estimated) text.
     let mut kx = lx + 262.0;
     let gap = 18.0;
-    w!(
-        s,
-        "<rect x=\"{}\" y=\"{}\" width=\"16\" height=\"12\" fill=\"{}\"/><rect x=\"{0}\" y=\"{1}\" width=\"16\" height=\"12\" fill=\"url(#ms-hm-hatch)\"/><text x=\"{}\" y=\"{}\" class=\"tick\">call failed a filter</text>",
-        n1(kx),
-        n1(ly - 1.0),
-        viridis(0.45),
-        n1(kx + 20.0),
-        n1(ly + 9.0)
-    );
+    s.rect(kx, ly - 1.0, "16", "12").attr("fill", viridis(0.45));
+    s.rect(kx, ly - 1.0, "16", "12")
+        .attr("fill", "url(#ms-hm-hatch)");
+    s.text(kx + 20.0, ly + 9.0)
+        .attr("class", "tick")
+        .text("call failed a filter");
     kx += 20.0 + text_width("call failed a filter", 10.5, false) + gap;
-    w!(
-        s,
-        "<rect x=\"{}\" y=\"{}\" width=\"16\" height=\"12\" fill=\"#eef0f3\"/><text x=\"{}\" y=\"{}\" class=\"tick\">not called</text>",
-        n1(kx),
-        n1(ly - 1.0),
-        n1(kx + 20.0),
-        n1(ly + 9.0)
-    );
+    s.rect(kx, ly - 1.0, "16", "12").attr("fill", "#eef0f3");
+    s.text(kx + 20.0, ly + 9.0)
+        .attr("class", "tick")
+        .text("not called");
     kx += 20.0 + text_width("not called", 10.5, false) + gap;
-    w!(
-        s,
-        "<path d=\"M{} {}l5 5l-5 5l-5-5z\" fill=\"{VERMILLION}\"/><text x=\"{}\" y=\"{}\" class=\"tick\">pathogenic target</text>",
-        n1(kx + 5.0),
-        n1(ly - 1.0),
-        n1(kx + 15.0),
-        n1(ly + 9.0)
-    );
+    s.path(format!("M{} {}l5 5l-5 5l-5-5z", n1(kx + 5.0), n1(ly - 1.0)))
+        .attr("fill", VERMILLION);
+    s.text(kx + 15.0, ly + 9.0)
+        .attr("class", "tick")
+        .text("pathogenic target");
     kx += 15.0 + text_width("pathogenic target", 10.5, false) + gap;
-    w!(
-        s,
-        "<text x=\"{}\" y=\"{}\" class=\"tick\">† artefact-prone site</text>",
-        n1(kx),
-        n1(ly + 9.0)
-    );
+    s.text(kx, ly + 9.0)
+        .attr("class", "tick")
+        .text("† artefact-prone site");
     if hidden > 0 {
-        w!(
-            s,
-            "<text x=\"{}\" y=\"{}\" class=\"note\">{} further variant(s) not shown (see calls.tsv)</text>",
-            n1(lx),
-            n1(ly + 38.0),
+        s.text(lx, ly + 38.0).attr("class", "note").text(&format!(
+            "{} further variant(s) not shown (see calls.tsv)",
             thousands(hidden as u64)
-        );
+        ));
     }
-    s.push_str("</svg>");
-    s
 }
 
 /// Depth inside a deletion's span below this share of its flanks is pointed out when
@@ -1232,10 +1187,10 @@ pub(crate) fn deletion_panel(
     deletions: Option<&[DeletionResult]>,
     max_load: f64,
 ) -> String {
-    const W: f64 = 1120.0;
-    const L: f64 = 168.0;
-    const R: f64 = 14.0;
-    const ROW: f64 = 50.0;
+    const W: f64 = GENOME_W;
+    const L: f64 = GENOME_L;
+    const R: f64 = GENOME_R;
+    const ROW: f64 = DELETION_ROW;
     let x = Linear::new((0.5, MT_LENGTH as f64 + 0.5), (L, W - R));
     let message = match deletions {
         None => {
@@ -1255,173 +1210,178 @@ pub(crate) fn deletion_panel(
     let top = 10.0;
     let axis_y = top + body + 4.0;
     let h = axis_y + 24.0 + GENE_MAP_H + 4.0;
-    let mut s = String::new();
-    w!(
-        s,
-        "<svg data-plot=\"deletions\" viewBox=\"0 0 {W} {}\" width=\"{W}\" height=\"{}\" role=\"img\" aria-label=\"large deletions\">",
-        n1(h),
-        n1(h)
-    );
+    let mut s = Svg::new();
+    s.el("svg")
+        .attr("data-plot", "deletions")
+        .attr("viewBox", format!("0 0 {W} {}", n1(h)))
+        .attr("width", W)
+        .attr("height", h)
+        .attr("role", "img")
+        .attr("aria-label", "large deletions")
+        .open();
     if let Some(m) = &message {
-        w!(
-            s,
-            "<rect x=\"{L}\" y=\"{top}\" width=\"{}\" height=\"{body}\" fill=\"#f6f7f9\" rx=\"4\"/><text x=\"{}\" y=\"{}\" class=\"note\" text-anchor=\"middle\">{}</text>",
-            n1(W - R - L),
-            n1((L + W - R) / 2.0),
-            n1(top + body / 2.0 + 5.0),
-            esc(m)
-        );
+        s.rect(L, top, W - R - L, body)
+            .attr("fill", "#f6f7f9")
+            .attr("rx", "4");
+        s.text((L + W - R) / 2.0, top + body / 2.0 + 5.0)
+            .attr("class", "note")
+            .attr("text-anchor", "middle")
+            .text(m);
     }
     let list = match (deletions, &message) {
         (Some(l), None) => l,
         _ => &[],
     };
     for (k, (clone, verdict)) in clones.iter().enumerate().filter(|_| message.is_none()) {
-        let y0 = top + ROW * k as f64;
-        let base = y0 + ROW - 8.0;
-        w!(s, "<g data-clone=\"{}\">", esc(clone));
-        verdict_glyph(&mut s, *verdict, 10.0, base - 5.0, 6.5);
-        w!(
-            s,
-            "<text x=\"22\" y=\"{}\" class=\"lab\">{}<title>{}</title></text>",
-            n1(base - 1.0),
-            esc(&fit_text(clone, 12.0, L - 22.0 - 8.0)),
-            esc(clone)
-        );
-        w!(
-            s,
-            "<line x1=\"{L}\" x2=\"{0}\" y1=\"{1}\" y2=\"{1}\" stroke=\"{GRID}\"/>",
-            n1(W - R),
-            n1(base)
-        );
+        let base = top + ROW * k as f64 + ROW - 8.0;
+        s.group().attr("data-clone", *clone).open();
+        clone_label(&mut s, clone, *verdict, base - 5.0, base - 1.0);
+        s.line(L, W - R, base, base).attr("stroke", GRID);
         let mine: Vec<&DeletionResult> = list.iter().filter(|d| d.clone == *clone).collect();
         if mine.is_empty() {
-            w!(
-                s,
-                "<text x=\"{}\" y=\"{}\" class=\"tick\">no event quantified in this clone</text>",
-                L + 6.0,
-                n1(base - 6.0)
-            );
+            s.text(L + 6.0, base - 6.0)
+                .attr("class", "tick")
+                .text("no event quantified in this clone");
         }
         for (j, d) in mine.iter().enumerate() {
-            let col = match (d.called, d.verdict) {
-                (_, Verdict::Fail) => VERMILLION,
-                (_, Verdict::Inconclusive) => ORANGE,
-                (true, Verdict::Pass) => BLUE,
-                (false, Verdict::Pass) => "#8a93a6",
-            };
-            let (x0, x1) = (x.at(d.start as f64 - 0.5), x.at(d.end as f64 + 0.5));
-            let rx = ((x1 - x0) / 2.0).max(1.0);
-            let ry = ROW - 18.0;
-            w!(
-                s,
-                "<g data-deletion=\"{}\"><title>{} {}: {} ({}–{}), one-sided upper bound {}, positions {}–{} ({} bp), {}{}; maximum {}</title>",
-                esc(&d.name),
-                esc(clone),
-                esc(&d.name),
-                pct(d.af),
-                pct(d.af_lo),
-                pct(d.af_hi),
-                pct(d.upper_bound),
-                thousands(d.start as u64),
-                thousands(d.end as u64),
-                thousands(d.end.saturating_sub(d.start) as u64 + 1),
-                if d.called { "called" } else { "not called" },
-                d.coverage_ratio.map_or_else(String::new, |r| format!(
-                    ", depth inside {:.0}% of the flanks",
-                    r * 100.0
-                )),
-                pct(max_load)
-            );
-            if d.called {
-                w!(
-                    s,
-                    "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"5\" fill=\"{col}\" fill-opacity=\"0.35\"/>",
-                    n1(x0),
-                    n1(base - 2.5),
-                    n1((x1 - x0).max(1.0))
-                );
-            }
-            let (width, dash) = if d.called {
-                (1.5 + 3.0 * d.af.clamp(0.0, 1.0).sqrt(), "")
-            } else {
-                (1.2, " stroke-dasharray=\"5 3\"")
-            };
-            w!(
-                s,
-                "<path d=\"M{} {}A{} {} 0 0 1 {} {}\" fill=\"none\" stroke=\"{col}\" stroke-width=\"{}\"{dash}/>",
-                n1(x0),
-                n1(base),
-                n1(rx),
-                n1(ry),
-                n1(x1),
-                n1(base),
-                n1(width)
-            );
-            let dipped = !d.called && d.coverage_ratio.is_some_and(|r| r < DIP);
-            let mut lines = vec![if d.called {
-                format!(
-                    "{} · {} [{}–{}]",
-                    d.name,
-                    pct(d.af),
-                    pct(d.af_lo),
-                    pct(d.af_hi)
-                )
-            } else {
-                format!("{} · not found (< {})", d.name, pct(d.upper_bound))
-            }];
-            if let (true, Some(r)) = (dipped, d.coverage_ratio) {
-                lines.push(format!(
-                    "but depth inside is {:.0}% of its flanks",
-                    r * 100.0
-                ));
-            }
-            let weight = if d.verdict != Verdict::Pass || dipped {
-                " font-weight=\"700\""
-            } else {
-                ""
-            };
-            let strong = d.called || dipped;
-            // Inside the arc when the label fits there, else beside it on the side with
-            // more room (text widths estimated generously for a wide sans font).
-            let per_char = if strong { 8.0 } else { 6.6 };
-            let est = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64 * per_char;
-            let nl = lines.len() as f64;
-            let (tx, ty, anchor) = if est + 12.0 < (x1 - x0) * 0.72 {
-                (
-                    (x0 + x1) / 2.0,
-                    base - ry * 0.42 - 6.0 * (nl - 1.0) + 12.0 * j as f64,
-                    "middle",
-                )
-            } else if W - R - x1 >= x0 - L {
-                (x1 + 8.0, base - 5.0 - 13.0 * (nl - 1.0 + j as f64), "start")
-            } else {
-                (x0 - 8.0, base - 5.0 - 13.0 * (nl - 1.0 + j as f64), "end")
-            };
-            w!(
-                s,
-                "<text x=\"{}\" y=\"{}\" class=\"{}\" text-anchor=\"{anchor}\"{weight}>",
-                n1(tx),
-                n1(ty),
-                if strong { "lab" } else { "tick" },
-            );
-            for (k, l) in lines.iter().enumerate() {
-                w!(
-                    s,
-                    "<tspan x=\"{}\" dy=\"{}\">{}</tspan>",
-                    n1(tx),
-                    if k == 0 { 0.0 } else { 13.0 },
-                    esc(l)
-                );
-            }
-            s.push_str("</text></g>");
+            deletion_event(&mut s, &x, d, j, base, max_load);
         }
-        s.push_str("</g>");
+        s.close();
     }
     genome_axis(&mut s, &x, axis_y);
     let _ = gene_map(&mut s, &x, axis_y + 26.0);
-    s.push_str("</svg>");
-    s
+    s.finish()
+}
+
+/// Height of a clone's row in the deletion panel.
+const DELETION_ROW: f64 = 50.0;
+
+/// The verdict glyph (centred at `glyph_y`) and the clone's name (cut to the left
+/// margin of the heatmap and the deletion panel, whole in its tooltip; baseline at
+/// `text_y`) at the left of a row.
+fn clone_label(s: &mut Svg, clone: &str, verdict: Verdict, glyph_y: f64, text_y: f64) {
+    verdict_glyph(s, verdict, 10.0, glyph_y, 6.5);
+    s.text("22", text_y).attr("class", "lab").open();
+    s.content(&fit_text(clone, 12.0, GENOME_L - 22.0 - 8.0));
+    s.title(clone);
+    s.close();
+}
+
+/// One deletion of a clone (the `j`th of its row, on the row's baseline `base`): a
+/// `<g data-deletion>` with its tooltip, the deleted span, the arc and the label.
+fn deletion_event(s: &mut Svg, x: &Linear, d: &DeletionResult, j: usize, base: f64, max_load: f64) {
+    let col = match (d.called, d.verdict) {
+        (_, Verdict::Fail) => VERMILLION,
+        (_, Verdict::Inconclusive) => ORANGE,
+        (true, Verdict::Pass) => BLUE,
+        (false, Verdict::Pass) => "#8a93a6",
+    };
+    let (x0, x1) = (x.at(d.start as f64 - 0.5), x.at(d.end as f64 + 0.5));
+    let rx = ((x1 - x0) / 2.0).max(1.0);
+    let ry = DELETION_ROW - 18.0;
+    s.group().attr("data-deletion", &d.name).open();
+    s.title(&format!(
+        "{} {}: {} ({}–{}), one-sided upper bound {}, positions {}–{} ({} bp), {}{}; maximum {}",
+        d.clone,
+        d.name,
+        pct(d.af),
+        pct(d.af_lo),
+        pct(d.af_hi),
+        pct(d.upper_bound),
+        thousands(d.start as u64),
+        thousands(d.end as u64),
+        thousands(d.end.saturating_sub(d.start) as u64 + 1),
+        if d.called { "called" } else { "not called" },
+        d.coverage_ratio.map_or_else(String::new, |r| format!(
+            ", depth inside {:.0}% of the flanks",
+            r * 100.0
+        )),
+        pct(max_load)
+    ));
+    if d.called {
+        s.rect(x0, base - 2.5, (x1 - x0).max(1.0), "5")
+            .attr("fill", col)
+            .attr("fill-opacity", "0.35");
+    }
+    let width = if d.called {
+        1.5 + 3.0 * d.af.clamp(0.0, 1.0).sqrt()
+    } else {
+        1.2
+    };
+    s.path(format!(
+        "M{} {}A{} {} 0 0 1 {} {}",
+        n1(x0),
+        n1(base),
+        n1(rx),
+        n1(ry),
+        n1(x1),
+        n1(base)
+    ))
+    .attr("fill", "none")
+    .attr("stroke", col)
+    .attr("stroke-width", width)
+    .attr_opt("stroke-dasharray", (!d.called).then_some("5 3"));
+    deletion_label(s, d, (x0, x1), j, base);
+    s.close();
+}
+
+/// The label of a deletion's arc over `x0..x1`: its load and interval (or its upper
+/// bound when not found, and a coverage dip when there is one), inside the arc when it
+/// fits there, else beside it on the side with more room.
+fn deletion_label(s: &mut Svg, d: &DeletionResult, (x0, x1): (f64, f64), j: usize, base: f64) {
+    const W: f64 = GENOME_W;
+    const L: f64 = GENOME_L;
+    const R: f64 = GENOME_R;
+    let ry = DELETION_ROW - 18.0;
+    let dipped = !d.called && d.coverage_ratio.is_some_and(|r| r < DIP);
+    let mut lines = vec![if d.called {
+        format!(
+            "{} · {} [{}–{}]",
+            d.name,
+            pct(d.af),
+            pct(d.af_lo),
+            pct(d.af_hi)
+        )
+    } else {
+        format!("{} · not found (< {})", d.name, pct(d.upper_bound))
+    }];
+    if let (true, Some(r)) = (dipped, d.coverage_ratio) {
+        lines.push(format!(
+            "but depth inside is {:.0}% of its flanks",
+            r * 100.0
+        ));
+    }
+    let strong = d.called || dipped;
+    // Text widths estimated generously for a wide sans font.
+    let per_char = if strong { 8.0 } else { 6.6 };
+    let est = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0) as f64 * per_char;
+    let nl = lines.len() as f64;
+    let (tx, ty, anchor) = if est + 12.0 < (x1 - x0) * 0.72 {
+        (
+            (x0 + x1) / 2.0,
+            base - ry * 0.42 - 6.0 * (nl - 1.0) + 12.0 * j as f64,
+            "middle",
+        )
+    } else if W - R - x1 >= x0 - L {
+        (x1 + 8.0, base - 5.0 - 13.0 * (nl - 1.0 + j as f64), "start")
+    } else {
+        (x0 - 8.0, base - 5.0 - 13.0 * (nl - 1.0 + j as f64), "end")
+    };
+    s.text(tx, ty)
+        .attr("class", if strong { "lab" } else { "tick" })
+        .attr("text-anchor", anchor)
+        .attr_opt(
+            "font-weight",
+            (d.verdict != Verdict::Pass || dipped).then_some("700"),
+        )
+        .open();
+    for (k, l) in lines.iter().enumerate() {
+        s.el("tspan")
+            .attr("x", tx)
+            .attr("dy", if k == 0 { 0.0 } else { 13.0 })
+            .text(l);
+    }
+    s.close();
 }
 
 #[cfg(test)]

@@ -1,12 +1,253 @@
-//! Small building blocks for the inline SVG plots of the report: escaping, scales,
-//! ticks, number formats and colour-blind-safe colours. No dependency, no state.
+//! Small building blocks for the inline SVG plots of the report and of `plan`: an SVG
+//! builder ([`Svg`]) that escapes every attribute value and text itself, scales,
+//! ticks, number formats and colour-blind-safe colours. No dependency.
 
 use std::fmt::Write as _;
+
+/// A value of an SVG attribute: text is escaped ([`esc`]), a coordinate (`f64`) is
+/// written with at most one decimal ([`n1`]), an integer as it is.
+pub trait AttrValue {
+    /// Append the value, escaped, to `out`.
+    fn write_to(&self, out: &mut String);
+}
+
+impl AttrValue for f64 {
+    fn write_to(&self, out: &mut String) {
+        out.push_str(&n1(*self));
+    }
+}
+
+impl AttrValue for &str {
+    fn write_to(&self, out: &mut String) {
+        push_escaped(out, self);
+    }
+}
+
+impl AttrValue for String {
+    fn write_to(&self, out: &mut String) {
+        push_escaped(out, self);
+    }
+}
+
+impl AttrValue for &String {
+    fn write_to(&self, out: &mut String) {
+        push_escaped(out, self);
+    }
+}
+
+macro_rules! int_attr {
+    ($($t:ty),*) => {$(
+        impl AttrValue for $t {
+            fn write_to(&self, out: &mut String) {
+                let _ = write!(out, "{self}");
+            }
+        }
+    )*};
+}
+int_attr!(u32, u64, usize, i32, i64);
+
+/// An SVG document or fragment under construction. Elements are started with
+/// [`Svg::el`] (or a shortcut: [`Svg::line`], [`Svg::rect`], [`Svg::text`] …), given
+/// attributes in the order they are written, and then either closed empty (`/>`, which
+/// happens when the [`Tag`] is dropped), given escaped text ([`Tag::text`]) or opened
+/// for children ([`Tag::open`], closed by [`Svg::close`] or [`Svg::finish`]). Every
+/// attribute value and text goes through [`esc`] here, so a caller never escapes.
+///
+/// (The type is crate-internal: the example is not a doctest; the unit tests below
+/// check the same.)
+///
+/// ```ignore
+/// let mut s = Svg::new();
+/// s.el("svg").attr("width", 20.0).attr("height", 10.0).open();
+/// s.line(0.0, 20.0, 5.0, 5.0).attr("stroke", "#000");
+/// s.text(2.0, 9.0).text("a<b");
+/// assert_eq!(
+///     s.finish(),
+///     "<svg width=\"20\" height=\"10\"><line x1=\"0\" x2=\"20\" y1=\"5\" y2=\"5\" stroke=\"#000\"/><text x=\"2\" y=\"9\">a&lt;b</text></svg>"
+/// );
+/// ```
+#[derive(Debug, Default)]
+pub struct Svg {
+    out: String,
+    open: Vec<&'static str>,
+}
+
+impl Svg {
+    /// An empty fragment.
+    pub fn new() -> Self {
+        Svg::default()
+    }
+
+    /// Start an element `<name`; its attributes follow on the returned [`Tag`].
+    pub fn el(&mut self, name: &'static str) -> Tag<'_> {
+        self.out.push('<');
+        self.out.push_str(name);
+        Tag {
+            svg: self,
+            name,
+            done: false,
+        }
+    }
+
+    /// `<line x1 x2 y1 y2 …/>`.
+    pub fn line(
+        &mut self,
+        x1: impl AttrValue,
+        x2: impl AttrValue,
+        y1: impl AttrValue,
+        y2: impl AttrValue,
+    ) -> Tag<'_> {
+        self.el("line")
+            .attr("x1", x1)
+            .attr("x2", x2)
+            .attr("y1", y1)
+            .attr("y2", y2)
+    }
+
+    /// `<rect x y width height …/>`.
+    pub fn rect(
+        &mut self,
+        x: impl AttrValue,
+        y: impl AttrValue,
+        width: impl AttrValue,
+        height: impl AttrValue,
+    ) -> Tag<'_> {
+        self.el("rect")
+            .attr("x", x)
+            .attr("y", y)
+            .attr("width", width)
+            .attr("height", height)
+    }
+
+    /// `<circle cx cy r …/>`.
+    pub fn circle(&mut self, cx: impl AttrValue, cy: impl AttrValue, r: impl AttrValue) -> Tag<'_> {
+        self.el("circle").attr("cx", cx).attr("cy", cy).attr("r", r)
+    }
+
+    /// `<text x y …>`: give it its content with [`Tag::text`] (or open it for `<tspan>`s).
+    pub fn text(&mut self, x: impl AttrValue, y: impl AttrValue) -> Tag<'_> {
+        self.el("text").attr("x", x).attr("y", y)
+    }
+
+    /// `<path d …/>`.
+    pub fn path(&mut self, d: impl AttrValue) -> Tag<'_> {
+        self.el("path").attr("d", d)
+    }
+
+    /// `<polyline … points/>`: the points (already formatted) go last, after the
+    /// attributes set with `style`.
+    pub fn polyline(&mut self, style: &[(&str, &str)], points: &[String]) {
+        let mut t = self.el("polyline");
+        for (k, v) in style {
+            t = t.attr(k, *v);
+        }
+        t.attr("points", points.join(" "));
+    }
+
+    /// `<g …>`: open it for its children ([`Tag::open`]) and [`Svg::close`] it.
+    pub fn group(&mut self) -> Tag<'_> {
+        self.el("g")
+    }
+
+    /// `<title>text</title>` (a tooltip of the enclosing element).
+    pub fn title(&mut self, text: &str) {
+        self.el("title").text(text);
+    }
+
+    /// Escaped text inside the open element.
+    pub fn content(&mut self, text: &str) {
+        push_escaped(&mut self.out, text);
+    }
+
+    /// Markup made by another [`Svg`] (or whitespace between elements), as it is.
+    pub fn raw(&mut self, markup: &str) {
+        self.out.push_str(markup);
+    }
+
+    /// Close the innermost open element.
+    pub fn close(&mut self) {
+        if let Some(name) = self.open.pop() {
+            self.out.push_str("</");
+            self.out.push_str(name);
+            self.out.push('>');
+        }
+    }
+
+    /// Close every open element and return the markup.
+    pub fn finish(mut self) -> String {
+        while !self.open.is_empty() {
+            self.close();
+        }
+        self.out
+    }
+}
+
+/// The start tag of an element of an [`Svg`], taking attributes. Dropped as it is, the
+/// element is closed empty (`/>`).
+#[derive(Debug)]
+pub struct Tag<'a> {
+    svg: &'a mut Svg,
+    name: &'static str,
+    done: bool,
+}
+
+impl Tag<'_> {
+    /// Add ` key="value"` (the value escaped).
+    pub fn attr(self, key: &str, value: impl AttrValue) -> Self {
+        let out = &mut self.svg.out;
+        out.push(' ');
+        out.push_str(key);
+        out.push_str("=\"");
+        value.write_to(out);
+        out.push('"');
+        self
+    }
+
+    /// Add the attribute only when `value` is `Some`.
+    pub fn attr_opt(self, key: &str, value: Option<impl AttrValue>) -> Self {
+        match value {
+            Some(v) => self.attr(key, v),
+            None => self,
+        }
+    }
+
+    /// End the start tag; children follow until [`Svg::close`].
+    pub fn open(mut self) {
+        self.done = true;
+        self.svg.out.push('>');
+        self.svg.open.push(self.name);
+    }
+
+    /// End the element with `text` (escaped) as its content.
+    pub fn text(mut self, text: &str) {
+        self.done = true;
+        let out = &mut self.svg.out;
+        out.push('>');
+        push_escaped(out, text);
+        out.push_str("</");
+        out.push_str(self.name);
+        out.push('>');
+    }
+}
+
+impl Drop for Tag<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.svg.out.push_str("/>");
+        }
+    }
+}
 
 /// Escape text for HTML and SVG, in element content and in quoted attribute values.
 /// Control characters (which HTML forbids) become U+FFFD.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
+    push_escaped(&mut out, s);
+    out
+}
+
+/// [`esc`] appending to `out`.
+fn push_escaped(out: &mut String, s: &str) {
     for ch in s.chars() {
         match ch {
             '&' => out.push_str("&amp;"),
@@ -19,7 +260,6 @@ pub fn esc(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// A coordinate with at most one decimal (keeps the SVG small and stable).
@@ -317,26 +557,68 @@ pub fn af_to_t(af: f64) -> f64 {
 
 /// An SVG `<linearGradient>` (horizontal) of the viridis scale with id `id`.
 pub fn viridis_gradient(id: &str) -> String {
-    let mut s = format!(
-        "<linearGradient id=\"{}\" x1=\"0\" x2=\"1\" y1=\"0\" y2=\"0\">",
-        esc(id)
-    );
+    let mut s = Svg::new();
+    s.el("linearGradient")
+        .attr("id", id)
+        .attr("x1", "0")
+        .attr("x2", "1")
+        .attr("y1", "0")
+        .attr("y2", "0")
+        .open();
     for i in 0..=16 {
         let t = i as f64 / 16.0;
-        let _ = write!(
-            s,
-            "<stop offset=\"{}\" stop-color=\"{}\"/>",
-            n1(t * 100.0) + "%",
-            viridis(t)
-        );
+        s.el("stop")
+            .attr("offset", n1(t * 100.0) + "%")
+            .attr("stop-color", viridis(t));
     }
-    s.push_str("</linearGradient>");
-    s
+    s.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_builder_writes_elements_in_order_and_closes_them() {
+        let mut s = Svg::new();
+        s.el("svg").attr("width", 20.0).attr("height", 10.5).open();
+        s.line(0.0, 20.04, 5.0, 5.06).attr("stroke", "#000");
+        s.group().attr("data-n", 3usize).open();
+        s.rect(1.0, 2.0, 3.0, 4.0).open();
+        s.title("t");
+        s.close();
+        s.text(2.0, 9.0).open();
+        s.content("a ");
+        s.el("tspan").attr("class", "ci").text("b");
+        s.close();
+        s.close();
+        s.polyline(&[("fill", "none")], &["1,2".into(), "3,4".into()]);
+        assert_eq!(
+            s.finish(),
+            "<svg width=\"20\" height=\"10.5\"><line x1=\"0\" x2=\"20\" y1=\"5\" y2=\"5.1\" stroke=\"#000\"/>\
+             <g data-n=\"3\"><rect x=\"1\" y=\"2\" width=\"3\" height=\"4\"><title>t</title></rect>\
+             <text x=\"2\" y=\"9\">a <tspan class=\"ci\">b</tspan></text></g>\
+             <polyline fill=\"none\" points=\"1,2 3,4\"/></svg>"
+        );
+    }
+
+    /// A clone name with markup and quotes is escaped once in attributes, text and
+    /// titles, so it can neither close an attribute nor open an element.
+    #[test]
+    fn the_builder_escapes_a_hostile_clone_name_everywhere() {
+        let name = "c<&\">'1";
+        let mut s = Svg::new();
+        s.group().attr("data-clone", name).open();
+        s.title(name);
+        s.text(0.0, 0.0).text(&format!("{name} at 5%"));
+        let out = s.finish();
+        assert_eq!(
+            out,
+            "<g data-clone=\"c&lt;&amp;&quot;&gt;&#39;1\"><title>c&lt;&amp;&quot;&gt;&#39;1</title>\
+             <text x=\"0\" y=\"0\">c&lt;&amp;&quot;&gt;&#39;1 at 5%</text></g>"
+        );
+        assert!(!out.contains(name));
+    }
 
     #[test]
     fn escaping_covers_markup_quotes_and_controls() {

@@ -3,9 +3,9 @@
 //! and the drift allowance, and a table of the tests.
 
 use super::plots::{verdict_class, verdict_icon, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION};
-use super::svg::{esc, n1, nice_ticks, pct, pct_tick, thousands, Linear};
+use super::svg::{esc, n1, nice_ticks, pct, pct_tick, thousands, Linear, Svg};
 use crate::select::{Selection, Verdict};
-use crate::track::{CloneTrack, Flag, PassageKind, TrackSet, Trajectory};
+use crate::track::{CloneTrack, Flag, PassageKind, TrackSet, Trajectory, TrajectoryPoint};
 
 const INK: &str = "#1d2433";
 const GRID: &str = "#e3e6ec";
@@ -108,15 +108,46 @@ fn place_labels(mut labels: Vec<(f64, usize)>, gap: f64, lo: f64, hi: f64) -> Ve
 /// Vertical room between two right-hand labels (a name and its flags line).
 const LABEL_GAP: f64 = 26.0;
 
+/// Layout of a trajectory plot: width, left margin (fraction axis), right margin
+/// (series labels), the title band above each panel and the gap between panels.
+const TRAJ_W: f64 = 600.0;
+const TRAJ_L: f64 = 52.0;
+const TRAJ_R: f64 = 178.0;
+const PANEL_TITLE: f64 = 18.0;
+const PANEL_GAP: f64 = 16.0;
+
+/// One clone's trajectory plot, as its parts draw it.
+struct Plot<'a> {
+    clone: &'a CloneTrack,
+    set: &'a TrackSet,
+    /// The variants drawn ([`shown`]); a series' colour and offset follow its index.
+    series: Vec<&'a Trajectory>,
+    /// The passage axis.
+    x: Linear,
+}
+
+/// One panel of a trajectory plot.
+struct Panel<'a> {
+    kind: PanelKind,
+    /// Indices into [`Plot::series`].
+    ks: &'a [usize],
+    top: f64,
+    bottom: f64,
+    /// The last panel carries the passage labels and the axis title.
+    last: bool,
+    /// The fraction axis.
+    y: Linear,
+    /// Its highest tick (nothing is drawn above).
+    top_tick: f64,
+}
+
 /// One clone's trajectory plot: fraction (linear) against the passage axis. Screened
 /// targets and other variants are drawn in separate panels, each on its own scale:
 /// the policy maximum (dashed, shaded above) and each target's drift allowance
 /// (dotted) are drawn in the targets' panel only, so that no other variant is ever
 /// read against a maximum that does not apply to it.
 pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
-    const W: f64 = 600.0;
-    const L: f64 = 52.0;
-    const R: f64 = 178.0;
+    const W: f64 = TRAJ_W;
     let series = shown(c);
     let targets: Vec<usize> = (0..series.len()).filter(|&k| screened(series[k])).collect();
     let others: Vec<usize> = (0..series.len())
@@ -138,12 +169,53 @@ pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
             base.max(LABEL_GAP * ks.len() as f64 + 24.0)
         })
         .collect();
-    const TITLE: f64 = 18.0;
-    const BETWEEN: f64 = 16.0;
     let h = 6.0
-        + heights.iter().map(|p| TITLE + p).sum::<f64>()
-        + BETWEEN * (panels.len() as f64 - 1.0)
+        + heights.iter().map(|p| PANEL_TITLE + p).sum::<f64>()
+        + PANEL_GAP * (panels.len() as f64 - 1.0)
         + 40.0;
+    let plot = Plot {
+        clone: c,
+        set,
+        x: passage_axis(c),
+        series,
+    };
+    let mut s = Svg::new();
+    s.el("svg")
+        .attr("data-plot", "trajectory")
+        .attr("data-clone", &c.clone)
+        .attr("viewBox", format!("0 0 {W} {}", n1(h)))
+        .attr("width", W)
+        .attr("height", h)
+        .attr("role", "img")
+        .attr(
+            "aria-label",
+            format!("heteroplasmy across passages of {}", c.clone),
+        )
+        .open();
+    let mut top_y = 6.0;
+    for (pi, ((kind, ks), ph)) in panels.iter().zip(&heights).enumerate() {
+        let top = top_y + PANEL_TITLE;
+        let bottom = top + ph;
+        let ymax = plot.fraction_max(*kind, ks);
+        let ticks = nice_ticks(ymax.min(1.0), if two { 3 } else { 4 });
+        let top_tick = ticks.last().copied().unwrap_or(1.0);
+        let panel = Panel {
+            kind: *kind,
+            ks,
+            top,
+            bottom,
+            last: pi + 1 == panels.len(),
+            y: Linear::new((0.0, top_tick), (bottom, top)),
+            top_tick,
+        };
+        plot.panel(&mut s, &panel, &ticks);
+        top_y = bottom + PANEL_GAP;
+    }
+    s.finish()
+}
+
+/// The passage axis of a clone's plot, padded by 7% on each side.
+fn passage_axis(c: &CloneTrack) -> Linear {
     let xs: Vec<f64> = c.passages.iter().map(|p| p.x).collect();
     let (mut x0, mut x1) = (
         xs.iter().copied().fold(f64::INFINITY, f64::min),
@@ -154,26 +226,16 @@ pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
         x1 = x0 + 2.0;
     }
     let pad = (x1 - x0) * 0.07;
-    let x = Linear::new((x0 - pad, x1 + pad), (L, W - R));
-    let mut s = String::new();
-    w!(
-        s,
-        "<svg data-plot=\"trajectory\" data-clone=\"{}\" viewBox=\"0 0 {W} {}\" width=\"{W}\" height=\"{}\" role=\"img\" aria-label=\"heteroplasmy across passages of {}\">",
-        esc(&c.clone),
-        n1(h),
-        n1(h),
-        esc(&c.clone)
-    );
-    let allowed = set.policy.drift.max_increase;
-    let m = series.len() as f64;
-    let mut top_y = 6.0;
-    for (pi, ((kind, ks), ph)) in panels.iter().zip(&heights).enumerate() {
-        let last_panel = pi + 1 == panels.len();
-        let top = top_y + TITLE;
-        let bottom = top + ph;
+    Linear::new((x0 - pad, x1 + pad), (TRAJ_L, TRAJ_W - TRAJ_R))
+}
+
+impl Plot<'_> {
+    /// The highest fraction a panel must show: every interval, and 1.3 times the
+    /// maxima of screened targets (at least 2%).
+    fn fraction_max(&self, kind: PanelKind, ks: &[usize]) -> f64 {
         let mut ymax: f64 = 0.02;
         for &k in ks {
-            let t = series[k];
+            let t = self.series[k];
             for p in t.points.iter().filter(|p| p.depth > 0) {
                 ymax = ymax.max(p.af_ci.hi);
             }
@@ -181,233 +243,271 @@ pub(crate) fn trajectory_plot(c: &CloneTrack, set: &TrackSet) -> String {
                 ymax = ymax.max(m * 1.3);
             }
         }
-        let ticks = nice_ticks(ymax.min(1.0), if two { 3 } else { 4 });
-        let top_tick = ticks.last().copied().unwrap_or(1.0);
-        let y = Linear::new((0.0, top_tick), (bottom, top));
-        w!(
-            s,
-            "<g data-panel=\"{}\">",
-            match kind {
-                PanelKind::Targets => "targets",
-                PanelKind::Others => "others",
-            }
-        );
-        w!(
-            s,
-            "<text x=\"{L}\" y=\"{}\" class=\"tick\" font-weight=\"600\">{}</text>",
-            n1(top - 6.0),
-            match kind {
+        ymax
+    }
+
+    /// One panel (a `<g data-panel>`): its axes, maxima, series and their labels, and
+    /// under the last one the axis title.
+    fn panel(&self, s: &mut Svg, p: &Panel, ticks: &[f64]) {
+        const W: f64 = TRAJ_W;
+        const L: f64 = TRAJ_L;
+        const R: f64 = TRAJ_R;
+        s.group()
+            .attr(
+                "data-panel",
+                match p.kind {
+                    PanelKind::Targets => "targets",
+                    PanelKind::Others => "others",
+                },
+            )
+            .open();
+        self.axes(s, p, ticks);
+        // Policy maxima of the screened targets, shaded above: in their panel only.
+        if matches!(p.kind, PanelKind::Targets) {
+            self.maxima(s, p);
+        }
+        if self.series.is_empty() {
+            s.text((L + W - R) / 2.0, (p.top + p.bottom) / 2.0)
+                .attr("class", "note")
+                .attr("text-anchor", "middle")
+                .text("nothing called at any passage");
+        }
+        let labels: Vec<(f64, usize)> =
+            p.ks.iter()
+                .filter_map(|&k| self.series_marks(s, p, k).map(|y| (y, k)))
+                .collect();
+        self.labels(s, p, labels);
+        s.close();
+        if p.last {
+            s.text((L + W - R) / 2.0, p.bottom + 32.0)
+                .attr("class", "tick")
+                .attr("text-anchor", "middle")
+                .text(match self.set.axis {
+                    PassageKind::Number => "passage",
+                    PassageKind::Date => "date of passage (spaced by days)",
+                });
+        }
+    }
+
+    /// A panel's title, fraction axis and passage grid (the passage labels, thinned
+    /// when crowded, under the last panel only).
+    fn axes(&self, s: &mut Svg, p: &Panel, ticks: &[f64]) {
+        const W: f64 = TRAJ_W;
+        const L: f64 = TRAJ_L;
+        const R: f64 = TRAJ_R;
+        s.text(L, p.top - 6.0)
+            .attr("class", "tick")
+            .attr("font-weight", "600")
+            .text(match p.kind {
                 PanelKind::Targets => "Screened targets: maximum and allowed drift apply",
                 PanelKind::Others => "Other variants: no maximum applies",
+            });
+        for t in ticks {
+            let yt = p.y.at(*t);
+            s.line(L, W - R, yt, yt).attr("stroke", GRID);
+            s.text(L - 6.0, yt + 3.5)
+                .attr("class", "tick")
+                .attr("text-anchor", "end")
+                .text(&pct_tick(*t));
+        }
+        let passages = &self.clone.passages;
+        let every = (passages.len() as f64 / 8.0).ceil().max(1.0) as usize;
+        for (k, pass) in passages.iter().enumerate() {
+            let xp = self.x.at(pass.x);
+            s.line(xp, xp, p.top, p.bottom + 4.0).attr("stroke", GRID);
+            if p.last && (k % every == 0 || k + 1 == passages.len()) {
+                s.text(xp, p.bottom + 17.0)
+                    .attr("class", "tick")
+                    .attr("text-anchor", "middle")
+                    .open();
+                s.content(&pass.passage.label);
+                s.title(&format!(
+                    "{}: {}x mean usable depth",
+                    pass.sample,
+                    thousands(pass.mean_depth.round() as u64)
+                ));
+                s.close();
             }
+        }
+    }
+
+    /// The policy maxima of a targets' panel, each shaded above (`<g data-max>`).
+    fn maxima(&self, s: &mut Svg, p: &Panel) {
+        const W: f64 = TRAJ_W;
+        const L: f64 = TRAJ_L;
+        const R: f64 = TRAJ_R;
+        let mut maxima: Vec<f64> =
+            p.ks.iter()
+                .filter_map(|&k| self.series[k].max_load)
+                .collect();
+        maxima.sort_by(f64::total_cmp);
+        maxima.dedup();
+        for mx in &maxima {
+            if *mx > p.top_tick {
+                continue;
+            }
+            let ym = p.y.at(*mx);
+            s.group().attr("data-max", mx.to_string()).open();
+            s.rect(L, p.top, W - R - L, ym - p.top)
+                .attr("fill", VERMILLION)
+                .attr("fill-opacity", "0.07");
+            s.line(L, W - R, ym, ym)
+                .attr("stroke", VERMILLION)
+                .attr("stroke-width", "1.6")
+                .attr("stroke-dasharray", "5 3");
+            s.text(L + 4.0, ym - 4.0)
+                .attr("class", "thr")
+                .text(&format!("max {}", pct(*mx)));
+            s.close();
+        }
+    }
+
+    /// Series `k` (a `<g data-variant>`): its drift allowance (screened targets), line
+    /// and points with intervals. Returns the height of its last point, where its
+    /// label goes (`None`: no passage with reads).
+    fn series_marks(&self, s: &mut Svg, p: &Panel, k: usize) -> Option<f64> {
+        let t = self.series[k];
+        let col = SERIES[k % SERIES.len()];
+        let dx = (k as f64 - (self.series.len() as f64 - 1.0) / 2.0) * 3.0;
+        let flags: Vec<&str> = t.flags.iter().map(|f| f.as_str()).collect();
+        s.group()
+            .attr("data-variant", &t.variant)
+            .attr("data-flags", flags.join(" "))
+            .open();
+        s.title(&format!(
+            "{} in {}: {}{}",
+            t.variant,
+            self.clone.clone,
+            flags_text(t),
+            t.overall.as_ref().map_or_else(String::new, |o| format!(
+                "; {} → {}: {:+.1} points, p = {}",
+                o.from,
+                o.to,
+                o.change * 100.0,
+                p_text(o.p_value)
+            ))
+        ));
+        let covered: Vec<&TrajectoryPoint> = t.points.iter().filter(|p| p.depth > 0).collect();
+        // The drift allowance of a screened target: first passage + max_increase.
+        if let (PanelKind::Targets, Some(first), Some(last)) =
+            (p.kind, covered.first(), covered.last())
+        {
+            let allowed = self.set.policy.drift.max_increase;
+            let ya = first.af + allowed;
+            if ya <= p.top_tick && covered.len() > 1 {
+                s.line(
+                    self.x.at(first.x),
+                    self.x.at(last.x),
+                    p.y.at(ya),
+                    p.y.at(ya),
+                )
+                .attr("stroke", col)
+                .attr("stroke-width", "1")
+                .attr("stroke-dasharray", "1 3")
+                .attr("data-allowance", ya.to_string())
+                .open();
+                s.title(&format!(
+                    "{}: allowed drift, {} + {:.1} points",
+                    t.variant,
+                    pct(first.af),
+                    allowed * 100.0
+                ));
+                s.close();
+            }
+        }
+        if covered.len() > 1 {
+            let pts: Vec<String> = covered
+                .iter()
+                .map(|q| format!("{},{}", n1(self.x.at(q.x) + dx), n1(p.y.at(q.af))))
+                .collect();
+            s.el("polyline")
+                .attr("points", pts.join(" "))
+                .attr("fill", "none")
+                .attr("stroke", col)
+                .attr("stroke-width", if alarming(t) { "2.2" } else { "1.5" });
+        }
+        for q in &covered {
+            self.point(s, p, t, q, (col, dx));
+        }
+        s.close();
+        covered.last().map(|last| p.y.at(last.af))
+    }
+
+    /// One passage of a series (a `<g data-passage>`): the interval with its caps and
+    /// the point (filled when called), drawn `dx` off the passage in colour `col`.
+    fn point(
+        &self,
+        s: &mut Svg,
+        p: &Panel,
+        t: &Trajectory,
+        q: &TrajectoryPoint,
+        (col, dx): (&str, f64),
+    ) {
+        let (xp, lo, hi) = (
+            self.x.at(q.x) + dx,
+            p.y.at(q.af_ci.lo),
+            p.y.at(q.af_ci.hi.min(p.top_tick)),
         );
-        // Fraction axis.
-        for t in &ticks {
-            let yt = y.at(*t);
-            w!(
-                s,
-                "<line x1=\"{L}\" x2=\"{x2}\" y1=\"{yl}\" y2=\"{yl}\" stroke=\"{GRID}\"/><text x=\"{xt}\" y=\"{ytx}\" class=\"tick\" text-anchor=\"end\">{label}</text>",
-                x2 = n1(W - R),
-                yl = n1(yt),
-                xt = L - 6.0,
-                ytx = n1(yt + 3.5),
-                label = pct_tick(*t)
-            );
+        s.group().attr("data-passage", &q.passage).open();
+        s.title(&format!(
+            "{} at {}: {} ({:.0}% CI {}–{}), {} of {} usable reads, {}",
+            t.variant,
+            q.passage,
+            pct(q.af),
+            self.set.confidence * 100.0,
+            pct(q.af_ci.lo),
+            pct(q.af_ci.hi),
+            thousands(u64::from(q.alt_count)),
+            thousands(u64::from(q.depth)),
+            if q.called {
+                "called".to_string()
+            } else if q.filters.is_empty() {
+                "not called".to_string()
+            } else {
+                format!("not called ({})", q.filters.join(", "))
+            }
+        ));
+        for (x1, x2, y1, y2) in [
+            (xp, xp, lo, hi),
+            (xp - 3.0, xp + 3.0, lo, lo),
+            (xp - 3.0, xp + 3.0, hi, hi),
+        ] {
+            s.line(x1, x2, y1, y2)
+                .attr("stroke", col)
+                .attr("stroke-width", "1.2");
         }
-        // Passage axis: a grid line per passage; labels (thinned when crowded) under
-        // the last panel only.
-        let every = (c.passages.len() as f64 / 8.0).ceil().max(1.0) as usize;
-        for (k, p) in c.passages.iter().enumerate() {
-            let xp = x.at(p.x);
-            w!(
-                s,
-                "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" stroke=\"{GRID}\"/>",
-                n1(xp),
-                n1(top),
-                n1(bottom + 4.0)
-            );
-            if last_panel && (k % every == 0 || k + 1 == c.passages.len()) {
-                w!(
-                    s,
-                    "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}<title>{}: {}x mean usable depth</title></text>",
-                    n1(xp),
-                    n1(bottom + 17.0),
-                    esc(&p.passage.label),
-                    esc(&p.sample),
-                    thousands(p.mean_depth.round() as u64)
-                );
-            }
-        }
-        // Policy maxima of the screened targets, shaded above: in their panel only.
-        if matches!(kind, PanelKind::Targets) {
-            let mut maxima: Vec<f64> = ks.iter().filter_map(|&k| series[k].max_load).collect();
-            maxima.sort_by(f64::total_cmp);
-            maxima.dedup();
-            for mx in &maxima {
-                if *mx > top_tick {
-                    continue;
-                }
-                let ym = y.at(*mx);
-                w!(
-                    s,
-                    "<g data-max=\"{mx}\"><rect x=\"{L}\" y=\"{top}\" width=\"{rw}\" height=\"{rh}\" fill=\"{VERMILLION}\" fill-opacity=\"0.07\"/>\
-                     <line x1=\"{L}\" x2=\"{x2}\" y1=\"{yl}\" y2=\"{yl}\" stroke=\"{VERMILLION}\" stroke-width=\"1.6\" stroke-dasharray=\"5 3\"/>\
-                     <text x=\"{xt}\" y=\"{yt}\" class=\"thr\">max {label}</text></g>",
-                    top = n1(top),
-                    rw = n1(W - R - L),
-                    rh = n1(ym - top),
-                    x2 = n1(W - R),
-                    yl = n1(ym),
-                    xt = n1(L + 4.0),
-                    yt = n1(ym - 4.0),
-                    label = pct(*mx)
-                );
-            }
-        }
-        if series.is_empty() {
-            w!(
-                s,
-                "<text x=\"{}\" y=\"{}\" class=\"note\" text-anchor=\"middle\">nothing called at any passage</text>",
-                n1((L + W - R) / 2.0),
-                n1((top + bottom) / 2.0)
-            );
-        }
-        let mut labels: Vec<(f64, usize)> = Vec::new();
-        for &k in ks {
-            let t = series[k];
-            let col = SERIES[k % SERIES.len()];
-            let dx = (k as f64 - (m - 1.0) / 2.0) * 3.0;
-            let flags: Vec<&str> = t.flags.iter().map(|f| f.as_str()).collect();
-            w!(
-                s,
-                "<g data-variant=\"{}\" data-flags=\"{}\"><title>{} in {}: {}{}</title>",
-                esc(&t.variant),
-                flags.join(" "),
-                esc(&t.variant),
-                esc(&c.clone),
-                esc(&flags_text(t)),
-                t.overall.as_ref().map_or_else(String::new, |o| format!(
-                    "; {} → {}: {:+.1} points, p = {}",
-                    o.from,
-                    o.to,
-                    o.change * 100.0,
-                    p_text(o.p_value)
-                ))
-            );
-            let covered: Vec<_> = t.points.iter().filter(|p| p.depth > 0).collect();
-            // The drift allowance of a screened target: first passage + max_increase.
-            if let (PanelKind::Targets, Some(first), Some(last)) =
-                (kind, covered.first(), covered.last())
-            {
-                let ya = first.af + allowed;
-                if ya <= top_tick && covered.len() > 1 {
-                    w!(
-                        s,
-                        "<line x1=\"{x1}\" x2=\"{x2}\" y1=\"{yl}\" y2=\"{yl}\" stroke=\"{col}\" stroke-width=\"1\" stroke-dasharray=\"1 3\" data-allowance=\"{ya}\"><title>{name}: allowed drift, {from} + {pts:.1} points</title></line>",
-                        x1 = n1(x.at(first.x)),
-                        x2 = n1(x.at(last.x)),
-                        yl = n1(y.at(ya)),
-                        name = esc(&t.variant),
-                        from = pct(first.af),
-                        pts = allowed * 100.0
-                    );
-                }
-            }
-            if covered.len() > 1 {
-                let pts: Vec<String> = covered
-                    .iter()
-                    .map(|p| format!("{},{}", n1(x.at(p.x) + dx), n1(y.at(p.af))))
-                    .collect();
-                w!(
-                    s,
-                    "<polyline points=\"{}\" fill=\"none\" stroke=\"{col}\" stroke-width=\"{}\"/>",
-                    pts.join(" "),
-                    if alarming(t) { "2.2" } else { "1.5" }
-                );
-            }
-            for p in &covered {
-                let (xp, lo, hi) = (
-                    x.at(p.x) + dx,
-                    y.at(p.af_ci.lo),
-                    y.at(p.af_ci.hi.min(top_tick)),
-                );
-                w!(
-                    s,
-                    "<g data-passage=\"{label}\"><title>{name} at {label}: {af} ({conf:.0}% CI {lo_t}–{hi_t}), {alt} of {depth} usable reads, {status}</title>\
-                     <line x1=\"{xp}\" x2=\"{xp}\" y1=\"{lo}\" y2=\"{hi}\" stroke=\"{col}\" stroke-width=\"1.2\"/>\
-                     <line x1=\"{c0}\" x2=\"{c1}\" y1=\"{lo}\" y2=\"{lo}\" stroke=\"{col}\" stroke-width=\"1.2\"/>\
-                     <line x1=\"{c0}\" x2=\"{c1}\" y1=\"{hi}\" y2=\"{hi}\" stroke=\"{col}\" stroke-width=\"1.2\"/>\
-                     <circle cx=\"{xp}\" cy=\"{yp}\" r=\"4\" fill=\"{fill}\" stroke=\"{col}\" stroke-width=\"1.5\"/></g>",
-                    label = esc(&p.passage),
-                    name = esc(&t.variant),
-                    af = pct(p.af),
-                    conf = set.confidence * 100.0,
-                    lo_t = pct(p.af_ci.lo),
-                    hi_t = pct(p.af_ci.hi),
-                    alt = thousands(u64::from(p.alt_count)),
-                    depth = thousands(u64::from(p.depth)),
-                    status = esc(&if p.called {
-                        "called".to_string()
-                    } else if p.filters.is_empty() {
-                        "not called".to_string()
-                    } else {
-                        format!("not called ({})", p.filters.join(", "))
-                    }),
-                    xp = n1(xp),
-                    lo = n1(lo),
-                    hi = n1(hi),
-                    c0 = n1(xp - 3.0),
-                    c1 = n1(xp + 3.0),
-                    yp = n1(y.at(p.af)),
-                    fill = if p.called { col } else { "#fff" },
-                );
-            }
-            s.push_str("</g>");
-            if let Some(last) = covered.last() {
-                labels.push((y.at(last.af), k));
-            }
-        }
-        // Labels at the right, within the panel, never overlapping.
+        s.circle(xp, p.y.at(q.af), "4")
+            .attr("fill", if q.called { col } else { "#fff" })
+            .attr("stroke", col)
+            .attr("stroke-width", "1.5");
+        s.close();
+    }
+
+    /// The series' names and flags at the right, within the panel, never overlapping.
+    fn labels(&self, s: &mut Svg, p: &Panel, labels: Vec<(f64, usize)>) {
+        let x = TRAJ_W - TRAJ_R + 10.0;
         let placed = place_labels(
             labels,
             LABEL_GAP,
-            top + 8.0,
-            bottom - 12.0 + if last_panel { 12.0 } else { 0.0 },
+            p.top + 8.0,
+            p.bottom - 12.0 + if p.last { 12.0 } else { 0.0 },
         );
         for (yy, k) in placed {
-            let t = series[k];
-            let col = SERIES[k % SERIES.len()];
-            let weight = if alarming(t) {
-                " font-weight=\"700\""
-            } else {
-                ""
-            };
-            w!(
-                s,
-                "<text x=\"{}\" y=\"{}\" class=\"lab\"{weight} fill=\"{col}\">{}<tspan x=\"{0}\" dy=\"12\" class=\"tick\">{}</tspan></text>",
-                n1(W - R + 10.0),
-                n1(yy),
-                esc(&t.variant),
-                esc(&flags_text(t))
-            );
-        }
-        s.push_str("</g>");
-        top_y = bottom + BETWEEN;
-        if last_panel {
-            w!(
-                s,
-                "<text x=\"{}\" y=\"{}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
-                n1((L + W - R) / 2.0),
-                n1(bottom + 32.0),
-                match set.axis {
-                    PassageKind::Number => "passage",
-                    PassageKind::Date => "date of passage (spaced by days)",
-                }
-            );
+            let t = self.series[k];
+            s.text(x, yy)
+                .attr("class", "lab")
+                .attr_opt("font-weight", alarming(t).then_some("700"))
+                .attr("fill", SERIES[k % SERIES.len()])
+                .open();
+            s.content(&t.variant);
+            s.el("tspan")
+                .attr("x", x)
+                .attr("dy", "12")
+                .attr("class", "tick")
+                .text(&flags_text(t));
+            s.close();
         }
     }
-    s.push_str("</svg>");
-    s
 }
 
 fn badge(v: Verdict) -> String {

@@ -454,6 +454,21 @@ impl Reason {
                 percent(*median),
                 variants.join(", ")
             ),
+            Finding::Drift { .. }
+            | Finding::DriftNotSignificant { .. }
+            | Finding::DriftNotAssessed { .. }
+            | Finding::CrossedLimit { .. }
+            | Finding::NewVariants { .. }
+            | Finding::DriftHeld { .. } => self.drift_sentence(),
+            Finding::OtherHeteroplasmies { count } => {
+                format!("{count} other passing heteroplasmy(ies) (not pathogenic targets)")
+            }
+        }
+    }
+
+    /// The sentence of a reason of the drift rule (`track`).
+    fn drift_sentence(&self) -> String {
+        match &self.finding {
             Finding::Drift {
                 variant,
                 from_af,
@@ -523,9 +538,7 @@ impl Reason {
                     )
                 }
             }
-            Finding::OtherHeteroplasmies { count } => {
-                format!("{count} other passing heteroplasmy(ies) (not pathogenic targets)")
-            }
+            _ => String::new(),
         }
     }
 }
