@@ -11,6 +11,7 @@
 #   1. "low": 7 clones of donor A, every one with m.3243A>G at 1.5-2.5% (the patient's
 #      plate: no clone free of it), ~2,000x nominal each;
 #   2. "high": 6 clones at 5.5-8%, just above the default 5% maximum;
+#   2b. "vlow": 7 clones at 0.6-1.2%, near the 0.5% calling threshold;
 #   3. "mix": a 1% two-person mixture at ~6,700x: MitoHPC's simulated haplotypes
 #      sample_H (99%) and sample_L0 (1%) from $MITOSIEVE_TEST_DATA/mitohpc_sim/truth,
 #      whose 72 SNVs where L0 differs from H are minor alleles at ~1%;
@@ -72,7 +73,8 @@ def reads(name, parts, seed):
        f" | samtools sort -@2 -o {name}.bam - 2>/dev/null && samtools index {name}.bam"
        f" && rm -f {name}.*.fq {name}.*.fa {name}.r?.fq")
 plates = {"low": [0.015, 0.017, 0.02, 0.022, 0.025, 0.018, 0.023],
-          "high": [0.055, 0.06, 0.065, 0.07, 0.075, 0.08]}
+          "high": [0.055, 0.06, 0.065, 0.07, 0.075, 0.08],
+          "vlow": [0.006, 0.008, 0.01, 0.012, 0.007, 0.009, 0.011]}
 base, var = hap(DONOR), hap(DONOR + ["3243A>G"])
 for plate, fr in plates.items():
     for i, f in enumerate(fr):
@@ -103,7 +105,18 @@ for plate, fr in plates.items():
     fp = [r for r in calls if r["gt"] == "0/1" and r["filter"] == "PASS" and r["name"] != "m.3243A>G"]
     lo, hi = min(fr), max(fr)
     what = f"ART+bwa plate, {len(fr)} clones all carrying m.3243A>G at {lo:.1%}–{hi:.1%}, ~{DEPTH:,}x nominal"
-    rows.append((what, "m.3243A>G detected (PASS 0/1)", f"{det}/{len(t)}", "all"))
+    if plate == "vlow":
+        # Near the 0.5% threshold at ~1,250 usable reads: power is not 100%; what must
+        # hold is that "not detected" is said only without evidence.
+        states = {}
+        for r in t:
+            states.setdefault(r["status"], []).append(r["alt_count"])
+        shown = "; ".join(f"{k} {len(v)} (alt reads {', '.join(v)})" for k, v in sorted(states.items()))
+        nd = [int(x) for x in states.get("not_detected", [])]
+        rows.append((what, "m.3243A>G states", shown, "—"))
+        rows.append(("", "not_detected with more than 5 alt reads", str(sum(x > 5 for x in nd)), "0"))
+    else:
+        rows.append((what, "m.3243A>G detected (PASS 0/1)", f"{det}/{len(t)}", "all"))
     rows.append(("", "fractions within max(1 pp, 3 SE) of the simulated", f"{sum(e <= 1 for e in errs)}/{len(t)} (worst {max(errs):.2f} of the tolerance)", "all"))
     verdicts = ", ".join(f"{v} {sum(x == v for x in sel.values())}" for v in ["PASS", "FAIL", "INCONCLUSIVE"])
     if plate == "high":

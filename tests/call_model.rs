@@ -361,14 +361,14 @@ fn target_states_with_their_sentences() {
         state("m.3243A>G", 2),
         (
             TargetStatus::NotDetected,
-            "m.3243A>G not detected (0 of 1,000 usable reads); < 0.30% at 95%, detection limit 1.4%"
+            "m.3243A>G not detected (0 of 1,000 usable reads); < 0.30% at 95%, detection limit 1.0%"
         )
     );
     assert_eq!(
         state("m.3243A>G", 3),
         (
             TargetStatus::NotDetected,
-            "m.3243A>G not detected above the technical background (2 of 1,000 usable reads, 0.20%; background 0.05% from the error floor); < 0.63% at 95%, detection limit 1.4%"
+            "m.3243A>G not detected above the technical background (2 of 1,000 usable reads, 0.20%; background 0.05% from the error floor); < 0.63% at 95%, detection limit 1.0%"
         )
     );
     assert_eq!(
@@ -404,6 +404,60 @@ fn target_states_with_their_sentences() {
     assert_eq!(c.genotype, Genotype::Ref);
     assert_eq!(c.filters, vec!["below_min_af".to_string()]);
     assert!(c.above_background);
+}
+
+/// A catalogue target is a hypothesis named before the data are seen, so it is tested
+/// against the technical background at `target_alpha` (1e-3, ~0.05 over the catalogue),
+/// not at the genome-wide `alpha` (1e-6, ~0.05 over 16,569 × 3 substitutions). 7 of
+/// 1,000 reads (4 + 3, 0.7%) against a 0.05% background (p ≈ 1.2e-5, beta-binomial
+/// with ρ = 1e-4: scipy `betabinom.sf(6, 1000, 4.9995, 9994.0)`) is detected at m.3243A>G
+/// and not called at a position outside the catalogue; with `target_alpha` set to
+/// the genome-wide level the target is back to `not_detected`.
+#[test]
+fn targets_are_tested_at_the_catalogue_level() {
+    let mut clones: Vec<Counts> = (0..4).map(|_| clone()).collect();
+    // m.3243A>G, and the same evidence for an A>G at a position that names no target.
+    let catalogue = mitosieve::call::Catalogue::builtin();
+    let other = (2000..3000)
+        .find(|&p| {
+            let pos = mitosieve::reference::Position::new(p).expect("position");
+            rcrs_base(p) == b'A' && catalogue.find(pos, 'G').is_none()
+        })
+        .expect("an A outside the catalogue");
+    put(&mut clones[0], 3243, b'G', 4, 3);
+    put(&mut clones[0], other, b'G', 4, 3);
+    let set = run_with(&clones, &CallConfig::default());
+    let t = set
+        .targets
+        .iter()
+        .find(|t| t.target == "m.3243A>G" && t.sample == "clone01")
+        .expect("target row");
+    assert_eq!(t.status, TargetStatus::Detected, "{}", t.statement);
+    assert_eq!(
+        t.statement,
+        "m.3243A>G detected at 0.70% (95% CI 0.28%–1.4%, 7 of 1,000 usable reads)"
+    );
+    // Outside the catalogue the same reads are no call (no record is written).
+    let called = calls_at(&set, other, "G").is_some_and(|c| c[0].genotype.is_variant());
+    assert!(!called, "m.{other}A>G is no target: not called");
+    // At the genome-wide level the target is not detected, and the sentence says the
+    // reads were seen.
+    let strict = CallConfig {
+        target_alpha: 1e-6,
+        ..CallConfig::default()
+    };
+    let set = run_with(&clones, &strict);
+    let t = set
+        .targets
+        .iter()
+        .find(|t| t.target == "m.3243A>G" && t.sample == "clone01")
+        .expect("target row");
+    assert_eq!(t.status, TargetStatus::NotDetected);
+    assert!(
+        t.statement.contains("7 of 1,000 usable reads"),
+        "{}",
+        t.statement
+    );
 }
 
 /// Verdicts agree with the numbers beside them: a target or a large deletion whose whole

@@ -343,6 +343,7 @@ pub(crate) fn evaluate(
     pos: usize,
     kind: VariantKind,
     obs: &[AlleleObs],
+    alpha: f64,
 ) -> Vec<SampleCall> {
     let cfg = ctx.config;
     let alt_signals: Vec<Signal> = obs.iter().map(|o| o.alt_signal).collect();
@@ -453,7 +454,7 @@ pub(crate) fn evaluate(
                 u64::from(major[1]),
                 u64::from(minor[1]),
             ));
-            let above = n_minor > 0 && p_minor <= cfg.alpha;
+            let above = n_minor > 0 && p_minor <= alpha;
             call.above_background = above;
             let minor_significant = minor_af >= cfg.min_af && llr >= cfg.min_llr && above;
             let low_depth = d < cfg.min_depth
@@ -488,7 +489,7 @@ pub(crate) fn evaluate(
                 // mtDNA-Server's LOW_COVERAGE idea: the observed level lies below the
                 // level this depth detects half of the time, so the call rests on luck.
                 let minor_lod50 = minor_bg
-                    .detection_limit(u64::from(d), cfg.alpha, 0.5, min_count)
+                    .detection_limit(u64::from(d), alpha, 0.5, min_count)
                     .max(cfg.min_af);
                 if minor_af < minor_lod50 {
                     minor_filters.push("below_detection_limit");
@@ -551,10 +552,10 @@ fn min_count(cfg: &CallConfig) -> u64 {
 /// Fill in the detection limit (95% power) of a call: the smallest fraction that would
 /// be called with 95% probability at its depth against its background. Done only for
 /// the variants that are reported.
-pub(crate) fn fill_detection_limit(call: &mut SampleCall, cfg: &CallConfig) {
+pub(crate) fn fill_detection_limit(call: &mut SampleCall, cfg: &CallConfig, alpha: f64) {
     if let Some(bg) = call.model {
         call.lod = bg
-            .detection_limit(u64::from(call.depth), cfg.alpha, 0.95, min_count(cfg))
+            .detection_limit(u64::from(call.depth), alpha, 0.95, min_count(cfg))
             .max(cfg.min_af);
     }
 }

@@ -114,8 +114,14 @@ pub struct CallConfig {
     pub strand_bias_alpha: f64,
     /// Smallest log10 likelihood ratio (mutserve's LLR).
     pub min_llr: f64,
-    /// Significance level of the background test.
+    /// Significance level of the background test, genome-wide (about 0.05 over the
+    /// 16,569 × 3 possible substitutions).
     pub alpha: f64,
+    /// Significance level of the background test at the catalogue's targets: each is
+    /// a hypothesis named before the data are seen, so the level is set for the
+    /// catalogue (about 0.05 over its ~50 targets), not for the whole genome.
+    #[serde(default = "default_target_alpha")]
+    pub target_alpha: f64,
     /// Smallest error rate assumed for one specific substitution.
     pub error_floor: f64,
     /// Smallest error rate assumed for an indel.
@@ -142,6 +148,10 @@ fn default_strand_bias_alpha() -> f64 {
     1e-3
 }
 
+fn default_target_alpha() -> f64 {
+    1e-3
+}
+
 impl Default for CallConfig {
     fn default() -> Self {
         CallConfig {
@@ -154,6 +164,7 @@ impl Default for CallConfig {
             strand_bias_alpha: default_strand_bias_alpha(),
             min_llr: 5.0,
             alpha: 1e-6,
+            target_alpha: default_target_alpha(),
             error_floor: 5e-4,
             indel_error_floor: 2e-3,
             min_background_clones: 3,
@@ -182,6 +193,7 @@ impl CallConfig {
         frac(self.min_af, "min_af")?;
         frac(self.homoplasmy_af, "homoplasmy_af")?;
         frac(self.alpha, "alpha")?;
+        frac(self.target_alpha, "target_alpha")?;
         frac(self.strand_bias_alpha, "strand_bias_alpha")?;
         frac(self.error_floor, "error_floor")?;
         frac(self.indel_error_floor, "indel_error_floor")?;
@@ -658,20 +670,26 @@ fn evaluate_candidate(
                 .collect()
         }
     };
-    let calls = evaluate(ctx, pos0 as usize, kind, &obs);
     let pathogenic = match kind {
         VariantKind::Snv => catalogue
             .find(pos, alt_allele.chars().next().unwrap_or('N'))
             .cloned(),
         _ => None,
     };
+    // A catalogue target is a hypothesis named in advance: tested at its own level.
+    let alpha = if pathogenic.is_some() {
+        ctx.config.target_alpha
+    } else {
+        ctx.config.alpha
+    };
+    let calls = evaluate(ctx, pos0 as usize, kind, &obs, alpha);
     let keep = pathogenic.is_some() || calls.iter().any(|c| c.genotype.is_variant());
     if !keep {
         return None;
     }
     let mut calls = calls;
     for c in &mut calls {
-        evaluate::fill_detection_limit(c, ctx.config);
+        evaluate::fill_detection_limit(c, ctx.config, alpha);
     }
     Some(Variant {
         name: hgvs_name(pos, &ref_allele, &alt_allele, kind),

@@ -72,9 +72,13 @@ pub struct CallOpts {
     /// Smallest log10 likelihood ratio of a heteroplasmy (mutserve's LLR).
     #[arg(long, default_value_t = 5.0, value_name = "LLR")]
     pub min_llr: f64,
-    /// Significance level of the test against the technical background.
+    /// Significance level of the test against the technical background, genome-wide.
     #[arg(long, default_value_t = 1e-6, value_name = "P")]
     pub alpha: f64,
+    /// Significance level of that test at the catalogue's pathogenic targets (named in
+    /// advance: ~0.05 over the catalogue, not over the genome).
+    #[arg(long, default_value_t = 1e-3, value_name = "P")]
+    pub target_alpha: f64,
     /// Smallest error rate assumed for one specific substitution.
     #[arg(long, default_value_t = 5e-4, value_name = "F")]
     pub error_floor: f64,
@@ -105,6 +109,7 @@ impl CallOpts {
             strand_bias_alpha: self.strand_bias_alpha,
             min_llr: self.min_llr,
             alpha: self.alpha,
+            target_alpha: self.target_alpha,
             error_floor: self.error_floor,
             indel_error_floor: self.indel_error_floor,
             min_background_clones: self.min_background_clones,
