@@ -281,8 +281,9 @@ enum Plan {
     /// One reader per genome window (`--window`; with an index, each window jumps to
     /// its start).
     Windows(Vec<(u32, u32)>),
-    /// One reader, counting spread over the pool in batches (few inputs, many threads).
-    Pipelined,
+    /// One reader, counting spread over the pool in batches (few inputs, many threads);
+    /// htslib decodes on `hts_threads` threads of its own.
+    Pipelined { hts_threads: usize },
     /// One reader, counted by the thread that reads (as many inputs as threads, or
     /// more).
     Whole,
@@ -316,7 +317,9 @@ fn plan_for(info: &InputInfo, config: &CountConfig, threads: usize, n_sources: u
             shares: (threads / n_sources).clamp(1, MAX_SHARES) as u32,
         }
     } else if n_sources < threads {
-        Plan::Pipelined
+        Plan::Pipelined {
+            hts_threads: threads / n_sources,
+        }
     } else {
         Plan::Whole
     }
@@ -391,7 +394,14 @@ where
                 .collect();
             outputs.into_iter().collect::<Result<_>>()?
         }
-        Plan::Pipelined => vec![run_pipelined(info, index, config, &grouper, observer)?],
+        Plan::Pipelined { hts_threads } => vec![run_pipelined(
+            info,
+            index,
+            config,
+            &grouper,
+            observer,
+            *hts_threads,
+        )?],
         Plan::Whole => vec![run_unit(
             info, index, 0, MT_LENGTH, config, &grouper, observer,
         )?],

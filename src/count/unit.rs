@@ -622,7 +622,7 @@ pub(crate) fn run_unit(
     grouper: &Grouper,
     observer: &dyn Observer,
 ) -> Result<UnitOutput> {
-    let mut reader = AlignmentReader::open(info, start, end)?;
+    let mut reader = AlignmentReader::open(info, start, end, 0, cfg.filter.max_nm.is_some())?;
     let mut st = UnitState::new(cfg, info, grouper, start, end);
     let mut feed = Feed::new(info, source, start, end);
     let mut rec = Record::new();
@@ -860,8 +860,9 @@ pub(crate) fn run_records(
 const BATCH_READS: usize = 4096;
 
 /// Count one input read through htslib (CRAM, SAM) with two threads of its own: this
-/// thread reads and decodes, and hands batches of records to a counting thread, so
-/// reading and counting overlap. The counting thread sees every record in file order,
+/// thread reads, and hands batches of records to a counting thread, so reading and
+/// counting overlap; htslib decodes (CRAM slices, BGZF blocks) on `hts_threads`
+/// threads of its own. The counting thread sees every record in file order,
 /// exactly as [`run_unit`] would.
 pub(crate) fn run_pipelined(
     info: &InputInfo,
@@ -869,9 +870,11 @@ pub(crate) fn run_pipelined(
     cfg: &CountConfig,
     grouper: &Grouper,
     observer: &dyn Observer,
+    hts_threads: usize,
 ) -> Result<UnitOutput> {
     use std::sync::mpsc::sync_channel;
-    let mut reader = AlignmentReader::open(info, 0, MT_LENGTH)?;
+    let need_nm = cfg.filter.max_nm.is_some();
+    let mut reader = AlignmentReader::open(info, 0, MT_LENGTH, hts_threads, need_nm)?;
     let tid = info.tid as i32;
     let (full_tx, full_rx) = sync_channel::<(Vec<Record>, usize)>(4);
     let (empty_tx, empty_rx) = sync_channel::<Vec<Record>>(8);
