@@ -409,7 +409,8 @@ impl Share {
         let h = (head.rotate_left(29) ^ tail ^ name.len() as u64)
             .wrapping_mul(0x9e37_79b9_7f4a_7c15)
             >> 32;
-        (h % u64::from(self.n)) as u32 == self.k
+        // h * n / 2^32: a share in 0..n without a division.
+        ((h * u64::from(self.n)) >> 32) as u32 == self.k
     }
 }
 
