@@ -272,7 +272,7 @@ where
 }
 
 /// Most counters one BAM's reads are dealt to (each holds its own counts arrays,
-/// about 5 MB).
+/// about 2.5 MB).
 const MAX_SHARES: usize = 8;
 
 /// How one input is read.
