@@ -1,41 +1,54 @@
 #!/usr/bin/env bash
-# Whole-command benchmark of `mitosieve count` against samtools and perbase
-# (issue 2, "Benchmark (not a test)").
+# Whole-command benchmark of `mitosieve count` against the floor (`samtools view -c`:
+# inflate and parse, nothing else) and its peers, on aligner output (issue 14; issue 2).
 #
-# Command (from the repository root; the numbers in the README were made with it):
+# Command (from the repository root; the README's "Speed" table is made with it):
 #
 #     bash benches/compare.sh
 #
-# What it does:
-#   1. builds mitosieve (release);
-#   2. simulates with `mitosieve simulate` one clone at 30,000x and one at 3,000x
-#      (2x150, fragments 350 +- 50, unbinned Q30-40 qualities; one 10% m.3243A>G)
-#      into bench-out/ (git-ignored; reused while the spec is unchanged: delete
-#      bench-out/sim*x to regenerate);
-#   3. runs ONE hyperfine comparison on the 30,000x BAM, all at THREADS threads:
-#        mitosieve count --threads 2
-#        samtools view -c -@2                       (the floor: decompress + parse)
-#        samtools mpileup -B -d 0 -Q 20 -q 20 --ff UNMAP,SECONDARY,QCFAIL,DUP,SUPPLEMENTARY
-#        perbase base-depth -t 2 -D <no cap> -q 20 -Q 20 -F 3844
-#   4. measures the peak RSS of `mitosieve count` at 3,000x and 30,000x (/usr/bin/time -v);
-#   5. writes bench-out/count_bench.md (the table, with ratios), prints it, and puts it
-#      into README.md between <!-- count-bench:start --> and <!-- count-bench:end -->
-#      (UPDATE_README=0 to skip).
+# Inputs, made into bench-out/ (git-ignored) and reused while present:
+#   realistic  reads with a real error and quality profile, aligned by a real aligner:
+#              `art_illumina -ss HS25 -l 150 -p -m 350 -s 50 -f HIGH -rs 1` on the
+#              rCRS of src/reference (contig chrM), `bwa mem`, `samtools sort`
+#              (aligner tags NM MD MC AS XS, ART's quality strings); REAL_BAM=... takes
+#              another BAM instead (then no CRAM is made unless REAL_CRAM is given too).
+#              Also made at LOW depth for the memory row.
+#   cram       the realistic BAM as CRAM (`samtools view -C` against the same rCRS).
+#   amplicon   real reads: gatk_na12878's NA12878.chrM_1-1150.bam (from MITOSIEVE_TEST_DATA,
+#              default ../shared/data) repeated AMP times with renamed reads
+#              (`samtools view` | prefix QNAME | `samtools sort`): ~1,570x per copy over
+#              1,150 bp, real HiSeq X binned qualities, OQ tags, duplicates, overlapping
+#              mates, origin-spanning split reads. Also at AMP_LOW and AMP_HIGH copies
+#              for the memory rows (about 11,000x and 100,000x).
+#   simulator  `mitosieve simulate`, 2x150, fragments 350 +- 50, unbinned qualities.
 #
-# Needs: cargo, samtools, hyperfine (`apt-get install hyperfine`), GNU time
-# (`apt-get install time`); perbase is installed with `cargo install perbase --locked`
-# into bench-out/cargo if it is not on PATH (that needs cmake: `apt-get install cmake`).
-# Settings (environment): RUNS (hyperfine runs per command, default 3), THREADS (2),
-# HIGH (30000), LOW (3000); MITOSIEVE, PERBASE, GNU_TIME: use these binaries instead of
-# building mitosieve / finding perbase / /usr/bin/time (e.g. on a machine without cargo).
+# Timings: one hyperfine comparison per input (RUNS runs after one warm-up, medians),
+# each with its own floor in the same comparison, so every ratio is measured in one run;
+# samtools mpileup and perbase (slow) in a comparison of their own with PEER_RUNS runs
+# and the floor again. Peak RSS with GNU time. Writes bench-out/count_bench.md, prints
+# it, and puts it into README.md between the count-bench markers (UPDATE_README=0 to
+# skip).
+#
+# Needs: cargo, samtools, hyperfine, GNU time, python3; for the realistic input
+# art_illumina and bwa (Debian: art-nextgen-simulation-tools, bwa); perbase is installed
+# with `cargo install perbase --locked` into bench-out/cargo unless PERBASE is set or it
+# is on PATH (needs cmake); PERBASE=none skips it.
+# Settings: RUNS (5), PEER_RUNS (1), THREADS (2), HIGH (30000), LOW (3000), AMP (60),
+# AMP_LOW (7), AMP_HIGH (64); MITOSIEVE, PERBASE, GNU_TIME: binaries to use.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 OUT=bench-out
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
+PEER_RUNS=${PEER_RUNS:-1}
 THREADS=${THREADS:-2}
 HIGH=${HIGH:-30000}
 LOW=${LOW:-3000}
+AMP=${AMP:-60}
+AMP_LOW=${AMP_LOW:-7}
+AMP_HIGH=${AMP_HIGH:-64}
+DATA=${MITOSIEVE_TEST_DATA:-../shared/data}
+AMP_SRC=${AMP_SRC:-$DATA/gatk_na12878/NA12878.chrM_1-1150.bam}
 mkdir -p "$OUT"
 
 need() {
@@ -46,6 +59,7 @@ need() {
 }
 need samtools "apt-get install samtools"
 need hyperfine "apt-get install hyperfine"
+need python3 "apt-get install python3"
 GNU_TIME=${GNU_TIME:-/usr/bin/time}
 [ -x "$GNU_TIME" ] || { echo "compare.sh: $GNU_TIME not found; apt-get install time" >&2; exit 1; }
 
@@ -70,8 +84,52 @@ if [ -z "${PERBASE:-}" ]; then
     fi
 fi
 
-# --- inputs -----------------------------------------------------------------
-simulate() { # depth -> path of the BAM
+# --- inputs -------------------------------------------------------------------
+REF="$OUT/ref/rCRS.fa"
+if [ ! -s "$REF.fai" ]; then
+    mkdir -p "$OUT/ref"
+    { printf '>chrM\n'; fold -w 70 src/reference/rCRS.seq; echo; } >"$REF"
+    samtools faidx "$REF"
+fi
+
+realistic() { # depth -> path of the BAM (ART reads aligned by bwa mem)
+    local depth=$1 dir="$OUT/art${1}x"
+    local bam="$dir/art${depth}x.bam"
+    if [ ! -s "$bam.bai" ]; then
+        need art_illumina "apt-get install art-nextgen-simulation-tools"
+        need bwa "apt-get install bwa"
+        mkdir -p "$dir"
+        [ -s "$REF.bwt" ] || bwa index "$REF" 2>/dev/null
+        echo "== ART + bwa mem at ${depth}x" >&2
+        art_illumina -ss HS25 -i "$REF" -l 150 -p -m 350 -s 50 -f "$depth" -rs 1 -na \
+            -o "$dir/reads_" >"$dir/art.log"
+        bwa mem -t "$THREADS" -R '@RG\tID:art\tSM:art'"${depth}"'x' "$REF" \
+            "$dir/reads_1.fq" "$dir/reads_2.fq" 2>"$dir/bwa.log" |
+            samtools sort -@"$THREADS" -m 512M -o "$bam" -
+        samtools index "$bam"
+        rm -f "$dir"/reads_?.fq
+    fi
+    echo "$bam"
+}
+
+amplicon() { # copies -> path of the BAM (the real reads repeated, renamed)
+    local n=$1 bam="$OUT/amp/amp${1}.bam"
+    if [ ! -s "$bam.bai" ]; then
+        [ -s "$AMP_SRC" ] || { echo "compare.sh: $AMP_SRC not found (set MITOSIEVE_TEST_DATA or AMP_SRC)" >&2; exit 1; }
+        mkdir -p "$OUT/amp"
+        echo "== amplicon-depth BAM, $n copies" >&2
+        {
+            samtools view -H "$AMP_SRC"
+            for i in $(seq 1 "$n"); do
+                samtools view "$AMP_SRC" | awk -v p="c$i." 'BEGIN {OFS = "\t"} {$1 = p $1; print}'
+            done
+        } | samtools sort -@"$THREADS" -m 512M -o "$bam" -
+        samtools index "$bam"
+    fi
+    echo "$bam"
+}
+
+simulate() { # depth -> path of the BAM (mitosieve simulate)
     local depth=$1 name="sim${1}x" dir="$OUT/sim${1}x"
     local spec="$OUT/sim${depth}x.toml"
     cat >"$spec.new" <<EOF
@@ -90,35 +148,80 @@ EOF
     else
         mv "$spec.new" "$spec"
         echo "== simulating ${depth}x" >&2
-        "$GNU_TIME" -v -o "$OUT/simulate_${depth}x.time" \
-            "$MITOSIEVE" simulate --spec "$spec" -o "$dir" --threads "$THREADS" >&2
+        "$MITOSIEVE" simulate --spec "$spec" -o "$dir" --threads "$THREADS" --quiet --overwrite >&2
     fi
     echo "$dir/$name.bam"
 }
-BAM_HIGH=$(simulate "$HIGH")
-BAM_LOW=$(simulate "$LOW")
+
+if [ -n "${REAL_BAM:-}" ]; then
+    REAL_LOW=""
+    CRAM=${REAL_CRAM:-}
+else
+    REAL_BAM=$(realistic "$HIGH")
+    REAL_LOW=$(realistic "$LOW")
+    CRAM="${REAL_BAM%.bam}.cram"
+    if [ ! -s "$CRAM.crai" ]; then
+        echo "== CRAM" >&2
+        samtools view -@"$THREADS" -C -T "$REF" -o "$CRAM" "$REAL_BAM"
+        samtools index "$CRAM"
+    fi
+fi
+AMP_BAM=$(amplicon "$AMP")
+AMP_LOW_BAM=$(amplicon "$AMP_LOW")
+AMP_HIGH_BAM=$(amplicon "$AMP_HIGH")
+SIM_BAM=$(simulate "$HIGH")
+SIM_LOW=$(simulate "$LOW")
 
 # Page cache warm for everyone.
-cat "$BAM_HIGH" "$BAM_HIGH.bai" >/dev/null
+cat "$REAL_BAM" "$AMP_BAM" "$SIM_BAM" ${CRAM:+"$CRAM"} >/dev/null
 
 # --- timing -------------------------------------------------------------------
-CMD_MITO="$MITOSIEVE count --threads $THREADS --quiet $BAM_HIGH -o $OUT/count_${HIGH}x"
-CMD_MITO_NODEL="$MITOSIEVE count --threads $THREADS --quiet --no-deletion-evidence $BAM_HIGH -o $OUT/count_${HIGH}x_nodel"
-CMD_VIEW="samtools view -c -@$THREADS $BAM_HIGH"
-CMD_MPILEUP="samtools mpileup -B -d 0 -Q 20 -q 20 --ff UNMAP,SECONDARY,QCFAIL,DUP,SUPPLEMENTARY -r chrM -o /dev/null $BAM_HIGH"
-CMD_PERBASE="$PERBASE base-depth -t $THREADS -D 100000000 -q 20 -Q 20 -F 3844 -o /dev/null $BAM_HIGH"
-
-echo "== hyperfine, ${HIGH}x, $RUNS runs per command" >&2
+T=$THREADS
+count() { # threads input name [extra args] -> the command line
+    local t=$1 in=$2 name=$3
+    shift 3
+    echo "$MITOSIEVE count --threads $t --quiet --overwrite $* $in -o $OUT/count_$name"
+}
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-hyperfine --runs "$RUNS" --style basic \
-    --export-csv "$OUT/hyperfine_${HIGH}x.csv" \
-    --export-json "$OUT/hyperfine_${HIGH}x.json" \
-    -n "mitosieve count --threads $THREADS" "$CMD_MITO" \
-    -n "mitosieve count --threads $THREADS --no-deletion-evidence" "$CMD_MITO_NODEL" \
-    -n "samtools view -c -@$THREADS" "$CMD_VIEW" \
-    -n "samtools mpileup -B -d 0 -Q 20 -q 20 --ff ...SUPPLEMENTARY" "$CMD_MPILEUP" \
-    -n "perbase base-depth -t $THREADS -q 20 -Q 20 -F 3844" "$CMD_PERBASE" >&2
-
+bench() { # tag runs (name command)... : one hyperfine comparison -> $OUT/hf_<tag>.json
+    local tag=$1 runs=$2
+    shift 2
+    local args=()
+    while [ $# -gt 0 ]; do
+        args+=(-n "$1" "$2")
+        shift 2
+    done
+    echo "== hyperfine: $tag ($runs runs)" >&2
+    hyperfine -N --warmup 1 --runs "$runs" --style basic \
+        --export-json "$OUT/hf_$tag.json" "${args[@]}" >&2
+}
+bench realistic "$RUNS" \
+    "mitosieve count --threads $T" "$(count "$T" "$REAL_BAM" real_t$T)" \
+    "mitosieve count --threads 1" "$(count 1 "$REAL_BAM" real_t1)" \
+    "samtools view -c -@$T" "samtools view -c -@$T $REAL_BAM" \
+    "samtools view -c" "samtools view -c $REAL_BAM"
+bench amplicon "$RUNS" \
+    "mitosieve count --threads $T" "$(count "$T" "$AMP_BAM" amp_t$T)" \
+    "mitosieve count --threads 1" "$(count 1 "$AMP_BAM" amp_t1)" \
+    "samtools view -c -@$T" "samtools view -c -@$T $AMP_BAM" \
+    "samtools view -c" "samtools view -c $AMP_BAM"
+bench simulator "$RUNS" \
+    "mitosieve count --threads $T" "$(count "$T" "$SIM_BAM" sim_t$T)" \
+    "samtools view -c -@$T" "samtools view -c -@$T $SIM_BAM"
+if [ -n "$CRAM" ]; then
+    bench cram "$RUNS" \
+        "mitosieve count --threads $T" "$(count "$T" "$CRAM" cram_t$T --reference "$REF")" \
+        "samtools view -c -@$T" "samtools view -c -@$T -T $REF $CRAM"
+fi
+PEERS=("samtools view -c -@$T" "samtools view -c -@$T $REAL_BAM"
+    "mitosieve count --threads $T" "$(count "$T" "$REAL_BAM" peer_t$T)"
+    "samtools mpileup -B -d 0 -Q 20 -q 20 --ff ...SUPPLEMENTARY"
+    "samtools mpileup -B -d 0 -Q 20 -q 20 --ff UNMAP,SECONDARY,QCFAIL,DUP,SUPPLEMENTARY -r chrM -o /dev/null $REAL_BAM")
+if [ "$PERBASE" != none ]; then
+    PERBASE_CMD="$PERBASE base-depth -t $T -D 100000000 -q 20 -Q 20 -F 3844 -o /dev/null $REAL_BAM"
+    PEERS+=("perbase base-depth -t $T -q 20 -Q 20 -F 3844" "$PERBASE_CMD")
+fi
+bench peers "$PEER_RUNS" "${PEERS[@]}"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- memory -------------------------------------------------------------------
@@ -126,82 +229,96 @@ peak_rss_mb() { # command... -> peak RSS in MB
     "$GNU_TIME" -v -o "$OUT/rss.time" "$@" >/dev/null
     awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$OUT/rss.time"
 }
+rss_count() { # input -> peak RSS of mitosieve count at THREADS threads
+    peak_rss_mb "$MITOSIEVE" count --threads "$T" --quiet --overwrite "$@" -o "$OUT/count_rss"
+}
 echo "== peak RSS" >&2
-RSS_LOW=$(peak_rss_mb "$MITOSIEVE" count --threads "$THREADS" --quiet "$BAM_LOW" -o "$OUT/count_${LOW}x")
-RSS_HIGH=$(peak_rss_mb "$MITOSIEVE" count --threads "$THREADS" --quiet "$BAM_HIGH" -o "$OUT/count_${HIGH}x")
-RSS_VIEW=$(peak_rss_mb samtools view -c -@"$THREADS" "$BAM_HIGH")
+mean_depth() { samtools depth -a -Q 0 -q 0 "$1" | awk '$3 > 0 {s += $3; n++} END {printf "%.0f", s / n}'; }
+RSS_ROWS=()
+rss_row() { # label input [extra args]
+    local label=$1 in=$2
+    shift 2
+    RSS_ROWS+=("| $label | $(mean_depth "$in")x | $(rss_count "$@" "$in") MB |")
+}
+rss_row "amplicon ($AMP_LOW copies)" "$AMP_LOW_BAM"
+rss_row "amplicon ($AMP_HIGH copies)" "$AMP_HIGH_BAM"
+[ -n "$REAL_LOW" ] && rss_row "realistic (ART + bwa)" "$REAL_LOW"
+rss_row "realistic (ART + bwa)" "$REAL_BAM"
+[ -n "$CRAM" ] && rss_row "realistic, CRAM" "$CRAM" --reference "$REF"
+rss_row "simulator" "$SIM_LOW"
+rss_row "simulator" "$SIM_BAM"
+RSS_VIEW=$(peak_rss_mb samtools view -c -@"$T" "$REAL_BAM")
 
 # --- report -------------------------------------------------------------------
-READS=$(samtools view -c -@"$THREADS" "$BAM_HIGH")
-SIZE_MB=$(awk -v b="$(stat -c %s "$BAM_HIGH")" 'BEGIN {printf "%.0f", b / 1048576}')
-DEPTH=$(samtools depth -a -Q 0 -q 0 -@"$THREADS" "$BAM_HIGH" | awk '{s += $3} END {printf "%.0f", s / NR}')
-gen_line() { # depth -> "X s wall, Y MB peak RSS" of the simulation, if it ran here
-    local f="$OUT/simulate_${1}x.time"
-    [ -s "$f" ] || { echo "(not regenerated in this run)"; return; }
-    awk -F': ' '/Elapsed \(wall clock\)/ {w = $2} /Maximum resident set size/ {r = $2 / 1024}
-        END {printf "%s wall (h:mm:ss or m:ss), %.0f MB peak RSS", w, r}' "$f"
+describe() { # bam -> "N records, M MB"
+    local n mb
+    n=$(samtools view -c -@"$T" "$1")
+    mb=$(awk -v b="$(stat -c %s "$1")" 'BEGIN {printf "%.0f", b / 1048576}')
+    echo "$n records, $mb MB"
 }
-
 {
     echo "# \`mitosieve count\` benchmark"
     echo
-    echo "Made by \`bash benches/compare.sh\` (RUNS=$RUNS, THREADS=$THREADS) on $(date -u +%Y-%m-%d):"
+    echo "Made by \`bash benches/compare.sh\` (RUNS=$RUNS, PEER_RUNS=$PEER_RUNS, THREADS=$T) on $(date -u +%Y-%m-%d):"
     echo "$(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), mitosieve $("$MITOSIEVE" --version | awk '{print $2}'),"
-    echo "$(samtools --version | head -1), $("$PERBASE" --version 2>/dev/null | head -1), $(hyperfine --version)."
+    echo "$(samtools --version | head -1), $([ "$PERBASE" != none ] && "$PERBASE" --version 2>/dev/null | head -1), $(hyperfine --version)."
     echo "Load average (1, 5, 15 min) before the timings: $LOAD_BEFORE; after: $LOAD_AFTER"
-    echo "(other work on the machine makes the times noisier; compare the sd columns)."
+    echo "(other work on the machine makes the times noisier: ratios are of medians, each"
+    echo "against the floor timed in the same comparison)."
     echo
-    echo "Input: \`$BAM_HIGH\`, simulated by \`mitosieve simulate\` (2x150, fragments 350 ± 50):"
-    echo "$READS records, $SIZE_MB MB, mean depth ${DEPTH}x (\`samtools depth -a\`)."
-    echo "Simulation at ${HIGH}x: $(gen_line "$HIGH"); at ${LOW}x: $(gen_line "$LOW")."
+    echo "Inputs:"
+    echo "- realistic: \`$REAL_BAM\` ($(describe "$REAL_BAM"), mean depth $(mean_depth "$REAL_BAM")x): ART HS25 2x150 + \`bwa mem\`"
+    [ -n "$CRAM" ] && echo "- CRAM: \`$CRAM\`, the same reads ($(awk -v b="$(stat -c %s "$CRAM")" 'BEGIN {printf "%.0f", b / 1048576}') MB)"
+    echo "- amplicon: \`$AMP_BAM\` ($(describe "$AMP_BAM"), mean depth $(mean_depth "$AMP_BAM")x over the covered bases): NA12878 real reads x$AMP"
+    echo "- simulator: \`$SIM_BAM\` ($(describe "$SIM_BAM")): \`mitosieve simulate\`"
     echo
-    echo "| command (all at $THREADS threads) | mean ± sd (s) | time / \`samtools view -c\` | mitosieve is faster by |"
-    echo "|---|---|---|---|"
-    awk -F, 'NR > 1 {
-        gsub(/"/, "", $1); name[NR] = $1; mean[NR] = $2; sd[NR] = $3
-        if ($1 ~ /^samtools view/) base = $2
-        if ($1 ~ /^mitosieve count --threads [0-9]+$/) mito = $2
-        n = NR
-    } END {
-        for (i = 2; i <= n; i++)
-            printf "| `%s` | %.3f ± %.3f | %.2fx | %s |\n", name[i], mean[i], sd[i], mean[i] / base,
-                (name[i] ~ /^mitosieve/) ? "—" : sprintf("%.2fx", mean[i] / mito)
-    }' "$OUT/hyperfine_${HIGH}x.csv"
+    python3 - "$OUT" "$T" <<'PY'
+import json, os, sys
+out, t = sys.argv[1], sys.argv[2]
+def med(tag):
+    p = os.path.join(out, f"hf_{tag}.json")
+    if not os.path.exists(p):
+        return None
+    return {r["command"]: r["median"] for r in json.load(open(p))["results"]}
+rows, targets = [], []
+def row(label, tag, cmd, floor, target=None):
+    m = med(tag)
+    if not m or cmd not in m:
+        return
+    r = m[cmd] / m[floor]
+    rows.append(f"| {label} | `{cmd}` | `{floor}` | {r:.2f}x |")
+    if target:
+        targets.append(f"- {label}, `{cmd}`: {r:.2f}x `{floor}` (target ≤ {target}x) → "
+                       + ("met" if r <= target else "NOT met"))
+ct, c1, v, v1 = f"mitosieve count --threads {t}", "mitosieve count --threads 1", f"samtools view -c -@{t}", "samtools view -c"
+row("realistic BAM (ART + bwa)", "realistic", ct, v, 1.3)
+row("realistic BAM (ART + bwa)", "realistic", c1, v1, 1.5)
+row("CRAM of the realistic BAM", "cram", ct, v, 1.5)
+row("amplicon-depth real reads", "amplicon", ct, v, 1.5)
+row("amplicon-depth real reads", "amplicon", c1, v1)
+row("simulator BAM", "simulator", ct, v)
+peers = med("peers") or {}
+for name in peers:
+    if name.startswith(("samtools mpileup", "perbase")):
+        row("realistic BAM: peer", "peers", name, v)
+if ct in peers:
+    for name in peers:
+        if name.startswith(("samtools mpileup", "perbase")):
+            rows.append(f"| realistic BAM: `{name}` / `{ct}` | | | {peers[name] / peers[ct]:.1f}x |")
+print("| input | command | floor (same comparison) | median time / floor |")
+print("|---|---|---|---|")
+print("\n".join(rows))
+print()
+print("Targets (issue 14):")
+print("\n".join(targets))
+PY
     echo
-    echo "Targets (issue 2), at $THREADS threads:"
-    awk -F, 'NR > 1 {
-        gsub(/"/, "", $1)
-        if ($1 ~ /^mitosieve count --threads [0-9]+$/) m = $2
-        if ($1 ~ /no-deletion-evidence/) nd = $2
-        if ($1 ~ /^samtools view/) v = $2
-        if ($1 ~ /^samtools mpileup/) p = $2
-        if ($1 ~ /^perbase/) b = $2
-    } END {
-        printf "- within 1.3x of `samtools view -c`: %.2fx → %s\n", m / v, (m / v <= 1.3) ? "met" : "NOT met"
-        printf "- ≥ 50x faster than samtools mpileup: %.1fx → %s\n", p / m, (p / m >= 50) ? "met" : "NOT met"
-        printf "- ≥ 30x faster than perbase base-depth: %.1fx → %s\n", b / m, (b / m >= 30) ? "met" : "NOT met"
-        printf "- deletion evidence costs at most 10%% (issue 5): %+.1f%% → %s\n", (m / nd - 1) * 100, (m / nd <= 1.10) ? "met" : "NOT met"
-    }' "$OUT/hyperfine_${HIGH}x.csv"
-    echo
-    echo "| peak RSS (\`/usr/bin/time -v\`) | ${LOW}x | ${HIGH}x |"
+    echo "| peak RSS, \`mitosieve count --threads $T\` (\`/usr/bin/time -v\`) | mean depth | peak RSS |"
     echo "|---|---|---|"
-    echo "| \`mitosieve count --threads $THREADS\` | $RSS_LOW MB | $RSS_HIGH MB |"
-    echo "| \`samtools view -c -@$THREADS\` | | $RSS_VIEW MB |"
+    printf '%s\n' "${RSS_ROWS[@]}"
+    echo "| \`samtools view -c -@$T\`, realistic BAM | | $RSS_VIEW MB |"
     echo
-    awk -v l="$RSS_LOW" -v h="$RSS_HIGH" 'BEGIN {
-        printf "Target: peak RSS < 100 MB and flat from %s to %s: %.1f → %.1f MB (x%.2f) → %s\n",
-            "'"${LOW}x"'", "'"${HIGH}x"'", l, h, h / l, (h < 100 && h / l < 1.25) ? "met" : "NOT met"
-    }'
-    echo
-    echo "Commands timed:"
-    echo
-    echo '```'
-    echo "$CMD_MITO"
-    echo "$CMD_MITO_NODEL"
-    echo "$CMD_VIEW"
-    echo "$CMD_MPILEUP"
-    echo "$CMD_PERBASE"
-    echo '```'
+    echo "Commands timed: \`$OUT/hf_*.json\` (hyperfine's exports)."
 } >"$OUT/count_bench.md"
 
 cat "$OUT/count_bench.md"

@@ -27,7 +27,7 @@ if [ -z "${MITOSIEVE:-}" ]; then
 fi
 
 valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
-    "$MITOSIEVE" count --threads 1 --quiet "$BAM" -o "$OUT/counts" 2>"$OUT/valgrind.log"
+    "$MITOSIEVE" count --threads 1 --quiet --overwrite "$BAM" -o "$OUT/counts" 2>"$OUT/valgrind.log"
 callgrind_annotate --inclusive=no --auto=no --threshold=100 "$OUT/callgrind.out" >"$OUT/annotate.txt" 2>/dev/null
 BASES=$(samtools stats "$BAM" | awk -F'\t' '$2 == "bases mapped (cigar):" {print $3}')
 awk -v bases="$BASES" '
@@ -47,7 +47,7 @@ awk -v bases="$BASES" '
     }' "$OUT/annotate.txt"
 
 hyperfine --runs "$RUNS" --style none -N --export-json "$OUT/one_thread.json" \
-    "$MITOSIEVE count --threads 1 --quiet $BAM -o $OUT/counts" \
+    "$MITOSIEVE count --threads 1 --quiet --overwrite $BAM -o $OUT/counts" \
     "samtools view -c $BAM" >/dev/null
 python3 - "$OUT/one_thread.json" <<'PY'
 import json, sys

@@ -53,17 +53,17 @@ spec="$OUT/plate.toml"
         fi
     done
 } >"$spec"
-SIM=$(secs "$MITOSIEVE" simulate --spec "$spec" -o "$OUT/plate" --threads "$MAXT" --quiet)
+SIM=$(secs "$MITOSIEVE" simulate --spec "$spec" -o "$OUT/plate" --threads "$MAXT" --quiet --overwrite)
 printf 'seed = 1\n[[clones]]\nname = "deep"\ndepth = %d\n' "$HIGH" >"$OUT/deep.toml"
-"$MITOSIEVE" simulate --spec "$OUT/deep.toml" -o "$OUT/deep" --threads "$MAXT" --quiet
+"$MITOSIEVE" simulate --spec "$OUT/deep.toml" -o "$OUT/deep" --threads "$MAXT" --quiet --overwrite
 cat "$OUT"/plate/*.bam "$OUT"/deep/*.bam >/dev/null
 
 rows=()
 ref=""
 for t in $THREADS; do
-    c=$(secs "$MITOSIEVE" count "$OUT"/plate/*.bam -o "$OUT/count_t$t" --threads "$t" --quiet); rc=$(rss)
-    r=$(secs "$MITOSIEVE" run "$OUT"/plate/*.bam -o "$OUT/run_t$t" --threads "$t" --quiet); rr=$(rss)
-    d=$(secs "$MITOSIEVE" count "$OUT"/deep/deep.bam -o "$OUT/deep_t$t" --threads "$t" --quiet); rd=$(rss)
+    c=$(secs "$MITOSIEVE" count "$OUT"/plate/*.bam -o "$OUT/count_t$t" --threads "$t" --quiet --overwrite); rc=$(rss)
+    r=$(secs "$MITOSIEVE" run "$OUT"/plate/*.bam -o "$OUT/run_t$t" --threads "$t" --quiet --overwrite); rr=$(rss)
+    d=$(secs "$MITOSIEVE" count "$OUT"/deep/deep.bam -o "$OUT/deep_t$t" --threads "$t" --quiet --overwrite); rd=$(rss)
     sum=$(cd "$OUT/count_t$t" && cat ./*.counts.tsv.gz | md5sum | cut -c1-12)
     [ -z "$ref" ] && ref=$sum
     same=$([ "$sum" = "$ref" ] && echo "identical" || echo "DIFFERENT")

@@ -271,21 +271,26 @@ where
     pool.install(|| count_in_pool(inputs, config, threads, observer, &sink))
 }
 
+/// Most counters one BAM's reads are dealt to (each holds its own counts arrays,
+/// about 2.5 MB).
+const MAX_SHARES: usize = 8;
+
 /// How one input is read.
 #[derive(Clone, Debug)]
 enum Plan {
     /// One reader per genome window (`--window`; with an index, each window jumps to
     /// its start).
     Windows(Vec<(u32, u32)>),
-    /// One reader, counting spread over the pool in batches (few inputs, many threads).
-    Pipelined,
+    /// One reader, counting spread over the pool in batches (few inputs, many threads);
+    /// htslib decodes on `hts_threads` threads of its own.
+    Pipelined { hts_threads: usize },
     /// One reader, counted by the thread that reads (as many inputs as threads, or
     /// more).
     Whole,
     /// A BAM read by [`crate::input::bgzf`] (the default for BAM); `parallel`: with
     /// fewer inputs than threads, its blocks are inflated in parallel on the pool while
     /// the previous ones are counted.
-    Fast { parallel: bool },
+    Fast { parallel: bool, shares: u32 },
 }
 
 /// Choose how to read each input: a BAM through the project's BGZF reader (one pass;
@@ -308,9 +313,13 @@ fn plan_for(info: &InputInfo, config: &CountConfig, threads: usize, n_sources: u
     if info.format == crate::input::Format::Bam && cfg!(target_endian = "little") {
         Plan::Fast {
             parallel: n_sources < threads,
+            // The threads an input has to itself count its reads side by side.
+            shares: (threads / n_sources).clamp(1, MAX_SHARES) as u32,
         }
     } else if n_sources < threads {
-        Plan::Pipelined
+        Plan::Pipelined {
+            hts_threads: threads / n_sources,
+        }
     } else {
         Plan::Whole
     }
@@ -385,13 +394,20 @@ where
                 .collect();
             outputs.into_iter().collect::<Result<_>>()?
         }
-        Plan::Pipelined => vec![run_pipelined(info, index, config, &grouper, observer)?],
+        Plan::Pipelined { hts_threads } => vec![run_pipelined(
+            info,
+            index,
+            config,
+            &grouper,
+            observer,
+            *hts_threads,
+        )?],
         Plan::Whole => vec![run_unit(
             info, index, 0, MT_LENGTH, config, &grouper, observer,
         )?],
-        Plan::Fast { parallel } => {
-            match run_fast(info, index, config, &grouper, observer, *parallel)? {
-                Some(out) => vec![out],
+        Plan::Fast { parallel, shares } => {
+            match run_fast(info, index, config, &grouper, observer, *parallel, *shares)? {
+                Some(out) => out,
                 // A record only htslib decodes: read the whole input again through it.
                 None => vec![run_unit(
                     info, index, 0, MT_LENGTH, config, &grouper, observer,

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::filter::{ReadTally, Verdict};
 use crate::input::{AlignmentReader, InputInfo, SplitBy};
 use crate::reference::MT_LENGTH;
+use rayon::prelude::*;
 use rust_htslib::bam::record::{Aux, Record};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -500,6 +501,16 @@ fn unsorted(info: &InputInfo, pos: i64, previous: i64) -> Error {
     }
 }
 
+/// What [`Feed::admit`] decided about a record.
+enum Admit {
+    /// Count it (if it is in this share).
+    Count,
+    /// Not counted here.
+    Skip,
+    /// No later record is needed.
+    Stop,
+}
+
 /// The steps every reader takes per record, in file order: skip reads of other contigs
 /// and those that start before the window, stop after it, refuse unsorted input,
 /// count, report progress.
@@ -541,16 +552,39 @@ impl<'i> Feed<'i> {
         grouper: &Grouper,
         observer: &dyn Observer,
     ) -> Result<bool> {
-        if rec.tid() != self.info.tid as i32 {
-            return Ok(!(self.stop_after_contig && self.seen));
+        match self.admit(st, rec.tid(), rec.pos(), observer)? {
+            Admit::Count => {
+                st.process(rec, grouper);
+                Ok(true)
+            }
+            Admit::Skip => Ok(true),
+            Admit::Stop => Ok(false),
+        }
+    }
+
+    /// The checks and bookkeeping every record of the file goes through, whichever
+    /// share counts it: contig, window, order, expiry of kept mates, progress.
+    #[inline]
+    fn admit(
+        &mut self,
+        st: &mut UnitState<'_>,
+        tid: i32,
+        pos: i64,
+        observer: &dyn Observer,
+    ) -> Result<Admit> {
+        if tid != self.info.tid as i32 {
+            return Ok(if self.stop_after_contig && self.seen {
+                Admit::Stop
+            } else {
+                Admit::Skip
+            });
         }
         self.seen = true;
-        let pos = rec.pos();
         if pos < i64::from(self.start) {
-            return Ok(true); // counted by the window that holds its start
+            return Ok(Admit::Skip); // counted by the window that holds its start
         }
         if self.info.indexed && pos >= i64::from(self.end) {
-            return Ok(false);
+            return Ok(Admit::Stop);
         }
         if pos < self.previous {
             return Err(unsorted(self.info, pos, self.previous));
@@ -559,7 +593,6 @@ impl<'i> Feed<'i> {
             st.expire(pos as u32);
         }
         self.previous = pos;
-        st.process(rec, grouper);
         self.since_report += 1;
         if self.since_report == 1 << 14 {
             self.since_report = 0;
@@ -567,7 +600,7 @@ impl<'i> Feed<'i> {
             observer.progress(self.source, p.saturating_sub(self.reported));
             self.reported = self.reported.max(p);
         }
-        Ok(true)
+        Ok(Admit::Count)
     }
 
     fn finish(&self, observer: &dyn Observer) {
@@ -589,7 +622,7 @@ pub(crate) fn run_unit(
     grouper: &Grouper,
     observer: &dyn Observer,
 ) -> Result<UnitOutput> {
-    let mut reader = AlignmentReader::open(info, start, end)?;
+    let mut reader = AlignmentReader::open(info, start, end, 0, cfg.filter.max_nm.is_some())?;
     let mut st = UnitState::new(cfg, info, grouper, start, end);
     let mut feed = Feed::new(info, source, start, end);
     let mut rec = Record::new();
@@ -605,11 +638,12 @@ pub(crate) fn run_unit(
 
 /// Count a whole BAM through [`crate::input::bgzf`]. With `parallel`, the next segment
 /// of blocks is read and inflated (in parallel on the rayon pool) while this one is
-/// counted; without (as many inputs as threads, or more: the inputs are the parallel
-/// work, and memory stays one input's buffers per thread), this thread does both in
-/// turn. `Ok(None)`:
-/// the file holds a record only htslib decodes (a CIGAR in a `CG` tag); count it with
-/// [`run_unit`] instead.
+/// counted, and the reads are dealt by read name to `shares` counters that go through
+/// the segment side by side (so both mates of a pair meet in one counter); without
+/// (as many inputs as threads, or more: the inputs are the parallel work, and memory
+/// stays one input's buffers per thread), this thread does both in turn. One output
+/// per share, added up by the merge. `Ok(None)`: the file holds a record only htslib
+/// decodes (a CIGAR in a `CG` tag); count it with [`run_unit`] instead.
 pub(crate) fn run_fast(
     info: &InputInfo,
     source: usize,
@@ -617,14 +651,70 @@ pub(crate) fn run_fast(
     grouper: &Grouper,
     observer: &dyn Observer,
     parallel: bool,
-) -> Result<Option<UnitOutput>> {
+    shares: u32,
+) -> Result<Option<Vec<UnitOutput>>> {
     // Sequential reading needs no large segments to keep threads busy: an eighth
     // (about 12 blocks) keeps memory per input small when many are counted at once.
     let segment = crate::input::bgzf::SEGMENT_BYTES / if parallel { 1 } else { 8 };
-    run_fast_with(info, source, cfg, grouper, observer, segment, parallel)
+    let shares = if parallel { shares.max(1) } else { 1 };
+    run_fast_with(
+        info, source, cfg, grouper, observer, segment, parallel, shares,
+    )
+}
+
+/// One counter of [`run_fast`]: its share of the reads, its own record cursor over the
+/// same inflated bytes, its own counts and kept mates.
+struct Worker<'a, 'i> {
+    share: crate::input::bgzf::Share,
+    cursor: crate::input::bgzf::RecordCursor,
+    rec: Record,
+    st: UnitState<'a>,
+    feed: Feed<'i>,
+}
+
+impl Worker<'_, '_> {
+    fn feed(
+        &mut self,
+        data: &[u8],
+        grouper: &Grouper,
+        observer: &dyn Observer,
+    ) -> std::result::Result<bool, crate::input::bgzf::CursorError> {
+        let Worker {
+            share,
+            cursor,
+            rec,
+            st,
+            feed,
+        } = self;
+        struct Counter<'w, 'a, 'i, 'g> {
+            feed: &'w mut Feed<'i>,
+            st: &'w mut UnitState<'a>,
+            grouper: &'g Grouper,
+            observer: &'g dyn Observer,
+        }
+        impl crate::input::bgzf::Take for Counter<'_, '_, '_, '_> {
+            #[inline]
+            fn record(&mut self, rec: &Record) -> Result<bool> {
+                self.feed.record(self.st, rec, self.grouper, self.observer)
+            }
+            #[inline]
+            fn other(&mut self, tid: i32, pos: i64) -> Result<bool> {
+                let admit = self.feed.admit(self.st, tid, pos, self.observer)?;
+                Ok(!matches!(admit, Admit::Stop))
+            }
+        }
+        let mut counter = Counter {
+            feed,
+            st,
+            grouper,
+            observer,
+        };
+        cursor.feed_share(data, rec, *share, &mut counter)
+    }
 }
 
 /// [`run_fast`] reading about `segment_bytes` compressed bytes per segment.
+#[allow(clippy::too_many_arguments)]
 fn run_fast_with(
     info: &InputInfo,
     source: usize,
@@ -633,15 +723,35 @@ fn run_fast_with(
     observer: &dyn Observer,
     segment_bytes: usize,
     parallel: bool,
-) -> Result<Option<UnitOutput>> {
-    use crate::input::bgzf::{inflate, BlockReader, CursorError, RecordCursor, NEEDS_HTSLIB};
-    let mut st = UnitState::new(cfg, info, grouper, 0, MT_LENGTH);
-    let mut feed = Feed::new(info, source, 0, MT_LENGTH);
-    feed.stop_after_contig = info.indexed;
-    let Some(start) = crate::input::bam_mt_start(info)? else {
-        feed.finish(observer);
-        return Ok(Some(st.finish()));
+    shares: u32,
+) -> Result<Option<Vec<UnitOutput>>> {
+    use crate::input::bgzf::{
+        inflate, BlockReader, CursorError, RecordCursor, Share, NEEDS_HTSLIB,
     };
+    let Some(start) = crate::input::bam_mt_start(info)? else {
+        let mut feed = Feed::new(info, source, 0, MT_LENGTH);
+        feed.stop_after_contig = info.indexed;
+        feed.finish(observer);
+        return Ok(Some(vec![
+            UnitState::new(cfg, info, grouper, 0, MT_LENGTH).finish()
+        ]));
+    };
+    let mut workers: Vec<Worker<'_, '_>> = (0..shares.max(1))
+        .map(|k| {
+            let mut feed = Feed::new(info, source, 0, MT_LENGTH);
+            feed.stop_after_contig = info.indexed;
+            Worker {
+                share: Share {
+                    k,
+                    n: shares.max(1),
+                },
+                cursor: RecordCursor::new((start & 0xffff) as usize),
+                rec: Record::new(),
+                st: UnitState::new(cfg, info, grouper, 0, MT_LENGTH),
+                feed,
+            }
+        })
+        .collect();
     let path = info.path.as_path();
     let damaged = |what: &str, feed: &Feed<'_>| {
         Error::corrupt(
@@ -654,8 +764,6 @@ fn run_fast_with(
         )
     };
     let mut blocks = BlockReader::open(path, start >> 16, segment_bytes)?;
-    let mut cursor = RecordCursor::new((start & 0xffff) as usize);
-    let mut rec = Record::new();
     let (mut cur, mut next) = (Vec::new(), Vec::new());
     let read_next = |blocks: &mut BlockReader, buf: &mut Vec<u8>| -> Result<Option<usize>> {
         match blocks.next_segment()? {
@@ -666,17 +774,34 @@ fn run_fast_with(
             None => Ok(None),
         }
     };
+    // Progress is reported by the first share only (every share sees every record).
+    let silent = super::Silent;
+    let count_all = |workers: &mut [Worker<'_, '_>], data: &[u8]| {
+        if let [w] = workers {
+            return w.feed(data, grouper, observer);
+        }
+        let results: Vec<_> = workers
+            .par_iter_mut()
+            .enumerate()
+            .map(|(k, w)| w.feed(data, grouper, if k == 0 { observer } else { &silent }))
+            .collect();
+        // The same records reach every share: they agree on where to stop; an error
+        // of any share stops the whole input.
+        let mut go = true;
+        for r in results {
+            go &= r?;
+        }
+        Ok(go)
+    };
     let mut cur_len = read_next(&mut blocks, &mut cur)?;
     while let Some(len) = cur_len {
-        let mut count = || {
-            cursor.feed(&cur[..len], &mut rec, &mut |r| {
-                feed.record(&mut st, r, grouper, observer)
-            })
-        };
         let (read, counted) = if parallel {
-            rayon::join(|| read_next(&mut blocks, &mut next), count)
+            rayon::join(
+                || read_next(&mut blocks, &mut next),
+                || count_all(&mut workers, &cur[..len]),
+            )
         } else {
-            let counted = count();
+            let counted = count_all(&mut workers, &cur[..len]);
             let read = match counted {
                 Ok(true) => read_next(&mut blocks, &mut next),
                 _ => Ok(None),
@@ -689,18 +814,21 @@ fn run_fast_with(
             Ok(false) => break,
             Err(CursorError::Decode(NEEDS_HTSLIB)) => return Ok(None),
             Err(CursorError::Decode(what)) => {
-                return Err(damaged(&format!("invalid record ({what})"), &feed))
+                return Err(damaged(
+                    &format!("invalid record ({what})"),
+                    &workers[0].feed,
+                ))
             }
             Err(CursorError::Count(e)) => return Err(e),
         }
         cur_len = read?;
         std::mem::swap(&mut cur, &mut next);
-        if cur_len.is_none() && cursor.has_partial() {
-            return Err(damaged("the file ends inside a record", &feed));
+        if cur_len.is_none() && workers[0].cursor.has_partial() {
+            return Err(damaged("the file ends inside a record", &workers[0].feed));
         }
     }
-    feed.finish(observer);
-    Ok(Some(st.finish()))
+    workers[0].feed.finish(observer);
+    Ok(Some(workers.into_iter().map(|w| w.st.finish()).collect()))
 }
 
 /// Count records held in memory as one unit over the whole genome, skipping those
@@ -732,8 +860,9 @@ pub(crate) fn run_records(
 const BATCH_READS: usize = 4096;
 
 /// Count one input read through htslib (CRAM, SAM) with two threads of its own: this
-/// thread reads and decodes, and hands batches of records to a counting thread, so
-/// reading and counting overlap. The counting thread sees every record in file order,
+/// thread reads, and hands batches of records to a counting thread, so reading and
+/// counting overlap; htslib decodes (CRAM slices, BGZF blocks) on `hts_threads`
+/// threads of its own. The counting thread sees every record in file order,
 /// exactly as [`run_unit`] would.
 pub(crate) fn run_pipelined(
     info: &InputInfo,
@@ -741,9 +870,11 @@ pub(crate) fn run_pipelined(
     cfg: &CountConfig,
     grouper: &Grouper,
     observer: &dyn Observer,
+    hts_threads: usize,
 ) -> Result<UnitOutput> {
     use std::sync::mpsc::sync_channel;
-    let mut reader = AlignmentReader::open(info, 0, MT_LENGTH)?;
+    let need_nm = cfg.filter.max_nm.is_some();
+    let mut reader = AlignmentReader::open(info, 0, MT_LENGTH, hts_threads, need_nm)?;
     let tid = info.tid as i32;
     let (full_tx, full_rx) = sync_channel::<(Vec<Record>, usize)>(4);
     let (empty_tx, empty_rx) = sync_channel::<Vec<Record>>(8);
@@ -821,12 +952,15 @@ mod tests {
         let cfg = CountConfig::default();
         let grouper = Grouper::new(info, None, None);
         let out = match segment {
-            None => run_unit(info, 0, 0, MT_LENGTH, &cfg, &grouper, &Silent).unwrap(),
-            Some(seg) => run_fast_with(info, 0, &cfg, &grouper, &Silent, seg, seg % 2 == 0)
-                .unwrap()
-                .expect("no CG tags here"),
+            None => vec![run_unit(info, 0, 0, MT_LENGTH, &cfg, &grouper, &Silent).unwrap()],
+            Some(seg) => {
+                let shares = 1 + (seg % 3) as u32;
+                run_fast_with(info, 0, &cfg, &grouper, &Silent, seg, seg % 2 == 0, shares)
+                    .unwrap()
+                    .expect("no CG tags here")
+            }
         };
-        let mut groups = merge(vec![out], cfg.filter.min_base_quality).groups;
+        let mut groups = merge(out, cfg.filter.min_base_quality).groups;
         assert_eq!(groups.len(), 1);
         groups.pop().unwrap().1 .0
     }
@@ -860,7 +994,14 @@ mod tests {
         assert!(want.sites()[3242].depth() > 50);
         for path in [&bam, &reblocked, &unindexed] {
             let info = inspect(path, &opts).unwrap();
-            for seg in [1, 5_000, 100_000, crate::input::bgzf::SEGMENT_BYTES] {
+            for seg in [
+                1,
+                5_000,
+                5_001,
+                100_000,
+                100_001,
+                crate::input::bgzf::SEGMENT_BYTES,
+            ] {
                 let got = counts_of(&info, Some(seg));
                 assert!(
                     got == want,

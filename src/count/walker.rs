@@ -936,6 +936,82 @@ mod tests {
         }
     }
 
+    /// Per base: the trait's default `bases`, one [`DirectSink::base`] call per aligned
+    /// base (no bulk counting).
+    struct PerBase<'a>(DirectSink<'a>);
+
+    impl Sink for PerBase<'_> {
+        fn base(&mut self, pos: u32, allele: u8, q: u8) {
+            self.0.base(pos, allele, q);
+        }
+        fn deleted(&mut self, pos: u32, q: u8) {
+            self.0.deleted(pos, q);
+        }
+        fn insertion(&mut self, anchor: u32, seq: &[u8], q: u8) {
+            self.0.insertion(anchor, seq, q);
+        }
+        fn deletion(&mut self, anchor: u32, len: u32, q: u8) {
+            self.0.deletion(anchor, len, q);
+        }
+    }
+
+    #[test]
+    fn aligner_output_bulk_equals_per_base() {
+        // ART reads aligned by bwa mem (test-data/README.md): substitution errors,
+        // indels, soft clips, and ART's qualities, many under any usual threshold.
+        use rust_htslib::bam::Read as _;
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test-data/aligner/art60x.bam");
+        for min_bq in [13u8, 20, 30] {
+            let mut reader = rust_htslib::bam::Reader::from_path(&path).unwrap();
+            let (mut bulk, mut slow) = (Block::new(0), Block::new(0));
+            bulk.ensure(16569);
+            slow.ensure(16569);
+            let (mut ib, mut is) = (IndelMap::new(), IndelMap::new());
+            let (mut buf, mut reads) = (Vec::new(), 0);
+            for r in reader.records() {
+                let rec = r.unwrap();
+                if rec.flags() & 0x4 != 0 || rec.tid() < 0 {
+                    continue;
+                }
+                reads += 1;
+                let v = view(
+                    rec.pos() as u32,
+                    rec.is_reverse(),
+                    rec.raw_cigar(),
+                    rec.seq().encoded,
+                    rec.qual(),
+                );
+                let s = usize::from(v.rev);
+                walk(
+                    &v,
+                    16569,
+                    &mut direct(&mut bulk, &mut ib, min_bq, s),
+                    &mut buf,
+                );
+                let mut per_base = PerBase(direct(&mut slow, &mut is, min_bq, s));
+                walk(&v, 16569, &mut per_base, &mut buf);
+            }
+            assert!(reads > 6000);
+            let (b, sl) = (bulk.to_sites(), slow.to_sites());
+            let lowq: u32 = sl.iter().map(|x| x.lowq()).sum();
+            let alt: u32 = sl
+                .iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    let r = usize::from(super::super::refcodes::REF_ALLELE[i]);
+                    x.depth() - (0..2).map(|st| x.n[st][r]).sum::<u32>()
+                })
+                .sum();
+            assert!(
+                lowq > 1000 && alt > 100,
+                "Q{min_bq}: {lowq} low, {alt} non-rCRS"
+            );
+            assert!(b == sl, "Q{min_bq}: bulk and per-base counts differ");
+            assert_eq!(ib, is, "Q{min_bq}: indel events");
+        }
+    }
+
     #[test]
     fn bulk_fast_path_equals_per_base_counting() {
         // Runs at every start parity of read and genome, of every length up to 70, that

@@ -23,6 +23,12 @@ use std::path::{Path, PathBuf};
 /// one segment is counted and the next inflated).
 pub(crate) const SEGMENT_BYTES: usize = 2 << 20;
 
+/// A segment ends once its blocks inflate to this many bytes, whatever their compressed
+/// size: reads that compress well (real, binned qualities; amplicon-deep duplicates)
+/// inflate 10-50 fold, and a segment of 2 MB compressed would hold up to 100 MB
+/// (aligner output with binned qualities inflates about sixfold: under the cap).
+pub(crate) const SEGMENT_INFLATED_BYTES: usize = 8 * SEGMENT_BYTES;
+
 /// Fixed BGZF header: gzip header with one `BC` extra subfield holding the block size.
 const HEADER: usize = 18;
 /// CRC32 and ISIZE.
@@ -69,6 +75,8 @@ pub(crate) struct BlockReader {
     carry: Vec<u8>,
     /// Compressed bytes to read per segment.
     segment_bytes: usize,
+    /// Most inflated bytes per segment (at least one block).
+    inflated_cap: usize,
     at_eof: bool,
     done: bool,
 }
@@ -92,7 +100,8 @@ fn block_error(path: &Path, offset: u64, what: &str) -> Error {
 impl BlockReader {
     /// Read blocks from file offset `start` (a block start) on, to the end of the file
     /// or until the caller stops asking, about `segment_bytes` compressed bytes (at
-    /// least one block) per segment.
+    /// least one block, at most [`SEGMENT_INFLATED_BYTES`] inflated, scaled down with
+    /// `segment_bytes`) per segment.
     pub fn open(path: &Path, start: u64, segment_bytes: usize) -> Result<Self> {
         let io = |e| Error::io(path, "cannot read", e);
         let mut file = File::open(path).map_err(io)?;
@@ -103,6 +112,9 @@ impl BlockReader {
             offset: start,
             carry: Vec::new(),
             segment_bytes,
+            inflated_cap: segment_bytes
+                .saturating_mul(SEGMENT_INFLATED_BYTES / SEGMENT_BYTES)
+                .max(MAX_ISIZE),
             at_eof: false,
             done: false,
         })
@@ -142,7 +154,7 @@ impl BlockReader {
         let mut blocks = Vec::new();
         let mut pos = 0usize;
         let mut out_len = 0usize;
-        while bytes.len() - pos >= HEADER {
+        while bytes.len() - pos >= HEADER && out_len < self.inflated_cap {
             let offset = base + pos as u64;
             let h = &bytes[pos..pos + HEADER];
             if h[0] != 31 || h[1] != 139 || h[2] != 8 || h[3] & 4 == 0 {
@@ -171,7 +183,7 @@ impl BlockReader {
             out_len += isize;
             pos += len;
         }
-        if self.at_eof && pos < bytes.len() {
+        if self.at_eof && pos < bytes.len() && out_len < self.inflated_cap {
             return Err(Error::corrupt(
                 &self.path,
                 format!(
@@ -264,15 +276,48 @@ impl RecordCursor {
 
     /// Decode the records of `data` (the next inflated bytes) into `rec`, calling `f`
     /// on each, until `f` returns `Ok(false)` (then `Ok(false)` is returned).
+    #[cfg(any(test, feature = "fuzzing"))]
     pub fn feed<F>(
         &mut self,
-        mut data: &[u8],
+        data: &[u8],
         rec: &mut Record,
         f: &mut F,
     ) -> std::result::Result<bool, CursorError>
     where
         F: FnMut(&Record) -> Result<bool>,
     {
+        struct All<'f, F>(&'f mut F);
+        impl<F: FnMut(&Record) -> Result<bool>> Take for All<'_, F> {
+            fn record(&mut self, rec: &Record) -> Result<bool> {
+                (self.0)(rec)
+            }
+            fn other(&mut self, _: i32, _: i64) -> Result<bool> {
+                Ok(true)
+            }
+        }
+        self.feed_share(data, rec, Share::ALL, &mut All(f))
+    }
+
+    /// [`feed`](Self::feed) for one share of the reads: a record whose read name falls
+    /// in `share` is decoded into `rec` and given to `f`; any other is not decoded, and
+    /// only its contig and position are given to [`Take::other`] (so that every share
+    /// sees the same order checks and the same end). Both mates of a pair, having one
+    /// name, fall in the same share.
+    pub fn feed_share<T: Take>(
+        &mut self,
+        mut data: &[u8],
+        rec: &mut Record,
+        share: Share,
+        t: &mut T,
+    ) -> std::result::Result<bool, CursorError> {
+        let mut take = |bytes: &[u8]| -> std::result::Result<bool, CursorError> {
+            if share.n > 1 && !share.holds(bytes) {
+                let (tid, pos) = (le32(bytes, 4) as i32, i64::from(le32(bytes, 8) as i32));
+                return t.other(tid, pos).map_err(CursorError::Count);
+            }
+            decode(bytes, rec).map_err(CursorError::Decode)?;
+            t.record(rec).map_err(CursorError::Count)
+        };
         let skip = self.skip.min(data.len());
         self.skip -= skip;
         data = &data[skip..];
@@ -287,15 +332,15 @@ impl RecordCursor {
                 }
             }
             let total = record_len(&self.partial).map_err(CursorError::Decode)?;
-            let take = (total - self.partial.len()).min(data.len());
-            self.partial.extend_from_slice(&data[..take]);
-            data = &data[take..];
+            let want = (total - self.partial.len()).min(data.len());
+            self.partial.extend_from_slice(&data[..want]);
+            data = &data[want..];
             if self.partial.len() < total {
                 return Ok(true);
             }
-            decode(&self.partial, rec).map_err(CursorError::Decode)?;
+            let go = take(&self.partial)?;
             self.partial.clear();
-            if !f(rec).map_err(CursorError::Count)? {
+            if !go {
                 return Ok(false);
             }
         }
@@ -304,8 +349,7 @@ impl RecordCursor {
             if data.len() < total {
                 break;
             }
-            decode(&data[..total], rec).map_err(CursorError::Decode)?;
-            if !f(rec).map_err(CursorError::Count)? {
+            if !take(&data[..total])? {
                 return Ok(false);
             }
             data = &data[total..];
@@ -317,6 +361,56 @@ impl RecordCursor {
     /// Whether a record was left incomplete at the end of the input.
     pub fn has_partial(&self) -> bool {
         !self.partial.is_empty()
+    }
+}
+
+/// Receives the records of [`RecordCursor::feed_share`]; `Ok(false)`: no later record
+/// is needed.
+pub(crate) trait Take {
+    /// A record of this share, decoded.
+    fn record(&mut self, rec: &Record) -> Result<bool>;
+    /// A record of another share: its contig and position only.
+    fn other(&mut self, tid: i32, pos: i64) -> Result<bool>;
+}
+
+/// One of `n` shares of the reads, dealt by read name: `k` in `0..n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Share {
+    pub k: u32,
+    pub n: u32,
+}
+
+impl Share {
+    /// Every read.
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub const ALL: Share = Share { k: 0, n: 1 };
+
+    /// Whether the record `bytes` (whole, from its `block_size`; at least 36 bytes)
+    /// belongs to this share: a hash of its read name (up to its first NUL) modulo `n`.
+    #[inline]
+    pub fn holds(self, bytes: &[u8]) -> bool {
+        let l_qname = usize::from(bytes[12]);
+        let name = &bytes[36..(36 + l_qname).min(bytes.len())];
+        let name = match name {
+            [n @ .., 0] => n,
+            n => n,
+        };
+        // Constant time whatever the name's length: its first and last eight bytes and
+        // its length (read names differ in their ends: tile:x:y, a serial number).
+        let word = |b: &[u8]| {
+            let mut w = [0u8; 8];
+            w[..b.len()].copy_from_slice(b);
+            u64::from_le_bytes(w)
+        };
+        let (head, tail) = (
+            word(&name[..name.len().min(8)]),
+            word(&name[name.len().saturating_sub(8)..]),
+        );
+        let h = (head.rotate_left(29) ^ tail ^ name.len() as u64)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            >> 32;
+        // h * n / 2^32: a share in 0..n without a division.
+        ((h * u64::from(self.n)) >> 32) as u32 == self.k
     }
 }
 

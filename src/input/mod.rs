@@ -634,27 +634,61 @@ pub(crate) enum AlignmentReader {
 
 impl AlignmentReader {
     /// Open `info` for the zero-based half-open region `[start, end)` of its mt contig
-    /// (indexed), or the whole file (not indexed).
-    pub fn open(info: &InputInfo, start: u32, end: u32) -> Result<Self> {
+    /// (indexed), or the whole file (not indexed). `threads`: decoding threads of
+    /// htslib's own (0 or 1: none; CRAM slices and BGZF blocks are decoded in parallel
+    /// with more). `need_nm`: the `NM` tag is read (a `--max-nm` filter); otherwise a
+    /// CRAM's `MD` and `NM`, which htslib rebuilds against the reference for every
+    /// read, are not.
+    pub fn open(
+        info: &InputInfo,
+        start: u32,
+        end: u32,
+        threads: usize,
+        need_nm: bool,
+    ) -> Result<Self> {
         let hts = |e| Error::Hts {
             path: info.path.clone(),
             source: e,
         };
-        if info.indexed {
+        let mut reader = if info.indexed {
             let mut r = bam::IndexedReader::from_path(&info.path).map_err(hts)?;
             if let Some(fasta) = &info.reference {
                 r.set_reference(fasta).map_err(hts)?;
             }
             r.fetch((info.tid as i32, i64::from(start), i64::from(end)))
                 .map_err(hts)?;
-            Ok(AlignmentReader::Indexed(r))
+            AlignmentReader::Indexed(r)
         } else {
             let mut r = bam::Reader::from_path(&info.path).map_err(hts)?;
             if let Some(fasta) = &info.reference {
                 r.set_reference(fasta).map_err(hts)?;
             }
-            Ok(AlignmentReader::Stream(r))
+            AlignmentReader::Stream(r)
+        };
+        if threads > 1 {
+            match &mut reader {
+                AlignmentReader::Indexed(r) => r.set_threads(threads),
+                AlignmentReader::Stream(r) => r.set_threads(threads),
+            }
+            .map_err(hts)?;
         }
+        if info.format == Format::Cram && !need_nm {
+            let fp = match &reader {
+                AlignmentReader::Indexed(r) => r.htsfile(),
+                AlignmentReader::Stream(r) => r.htsfile(),
+            };
+            // SAFETY: `fp` is the open htsFile of `reader`; CRAM_OPT_DECODE_MD takes
+            // one int. A failure leaves htslib's default (MD/NM rebuilt), which only
+            // costs time.
+            unsafe {
+                rust_htslib::htslib::hts_set_opt(
+                    fp,
+                    rust_htslib::htslib::hts_fmt_option_CRAM_OPT_DECODE_MD,
+                    0 as std::os::raw::c_int,
+                );
+            }
+        }
+        Ok(reader)
     }
 
     /// Read the next record; `None` at the end.
