@@ -276,7 +276,6 @@ impl RecordCursor {
 
     /// Decode the records of `data` (the next inflated bytes) into `rec`, calling `f`
     /// on each, until `f` returns `Ok(false)` (then `Ok(false)` is returned).
-    #[cfg(any(test, feature = "fuzzing"))]
     pub fn feed<F>(
         &mut self,
         data: &[u8],
@@ -382,7 +381,6 @@ pub(crate) struct Share {
 
 impl Share {
     /// Every read.
-    #[cfg(any(test, feature = "fuzzing"))]
     pub const ALL: Share = Share { k: 0, n: 1 };
 
     /// Whether the record `bytes` (whole, from its `block_size`; at least 36 bytes)
