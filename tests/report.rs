@@ -444,7 +444,10 @@ fn hostile_clone_names_are_escaped() {
         1,
         "only the page's own script"
     );
+    // Escaped in the plots (the SVG builder writes ' as &#39;) and in the page's HTML
+    // (maud's templates leave ' as it is: every attribute is double-quoted).
     assert!(html.contains(&html_escape(HOSTILE)));
+    assert!(html.contains(&html_escape(HOSTILE).replace("&#39;", "'")));
     assert_has_clones_and_plots(&html, &sel, "hostile report");
     // The MultiQC table stays one row per clone.
     let tsv = selection_mqc_tsv(&sel);

@@ -1,15 +1,19 @@
-//! Assembly of `report.html`: the page, its CSS and its one small script.
+//! Assembly of `report.html`: the page, its CSS and its one small script. The HTML is
+//! written as maud templates (`html!`), which escape every value spliced into them;
+//! the plots are SVG from [`super::svg::Svg`] (escaped there) and go in as
+//! [`PreEscaped`] markup.
 
 use super::deletions_of;
 use super::plots::{
     bullet, coverage_plot, deletion_panel, heatmap, target_load_legend, target_load_plot,
     verdict_class, verdict_icon, CoverageRow, HeatCell, HeatColumn,
 };
-use super::svg::{esc, group_digits, pct, thousands};
+use super::svg::{group_digits, pct, thousands};
 use crate::call::{percent, CallReport, Genotype, Variant};
 use crate::select::{
     tally, CloneVerdict, DeletionLoad, Finding, Reason, Selection, TargetLoad, TargetSet, Verdict,
 };
+use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Most variant columns the heatmap shows (pathogenic and passing calls first).
@@ -18,6 +22,41 @@ const MAX_HEATMAP_COLUMNS: usize = 120;
 /// The Content-Security-Policy of the page: nothing may be fetched, from anywhere.
 /// Inline styles and the inline sorting script are allowed; images only as `data:`.
 pub(crate) const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'";
+
+/// Text from the data (clone and variant names, reasons, command lines, paths) for the
+/// templates: maud escapes it like any spliced value; control characters, which HTML
+/// forbids, become U+FFFD first (as in the SVG).
+pub(super) struct Text<'a>(pub &'a str);
+
+impl Render for Text<'_> {
+    fn render_to(&self, buffer: &mut String) {
+        let forbidden = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+        if self.0.contains(forbidden) {
+            self.0.replace(forbidden, "\u{FFFD}").render_to(buffer);
+        } else {
+            self.0.render_to(buffer);
+        }
+    }
+}
+
+/// SVG made by [`super::svg::Svg`] (which escaped its text), spliced in as it is.
+pub(super) fn svg_markup(markup: String) -> PreEscaped<String> {
+    PreEscaped(markup)
+}
+
+/// `""` or `"s"` after a count of `n`.
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// A percentage without decimals (`95` for 0.95), as the confidence is written.
+fn conf_pct(confidence: f64) -> String {
+    format!("{:.0}", confidence * 100.0)
+}
 
 /// Render `report.html` for a selection and the calls it was made from: one
 /// self-contained page (inline CSS and SVG, no external resource of any kind).
@@ -58,61 +97,69 @@ fn render_page(
     calls: &CallReport,
     track: Option<&crate::track::TrackSet>,
 ) -> String {
-    let mut s = String::with_capacity(256 * 1024);
     let counts = tally(sel);
     let n = sel.clones.len();
-    let n_pass = counts.get("PASS").copied().unwrap_or(0);
-    let n_inc = counts.get("INCONCLUSIVE").copied().unwrap_or(0);
-    let n_fail = counts.get("FAIL").copied().unwrap_or(0);
-    w!(
-        s,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n\
-         <meta name=\"generator\" content=\"mitosieve {}\">\n\
-         <title>mitosieve clone selection: {} clone{}, {} PASS</title>\n<style>{}</style>\n</head>\n<body>\n",
-        CSP,
-        esc(&sel.mitosieve_version),
-        n,
-        if n == 1 { "" } else { "s" },
-        n_pass,
-        CSS
-    );
-    masthead(&mut s, sel, calls, [n_pass, n_inc, n_fail]);
-    s.push_str(
-        "<nav class=\"toc wrap\" aria-label=\"sections\"><a href=\"#verdicts\">Verdicts</a>",
-    );
-    if track.is_some() {
-        s.push_str("<a href=\"#passages\">Passages</a>");
-    }
-    s.push_str(
-        "<a href=\"#targets\">Target load</a><a href=\"#coverage\">Coverage</a><a href=\"#heteroplasmy\">Heteroplasmies</a><a href=\"#deletions\">Deletions</a><a href=\"#policy\">Policy &amp; provenance</a></nav>\n<main class=\"wrap\">\n",
-    );
-    verdict_section(&mut s, sel);
-    if let Some(t) = track {
-        super::trajectory::trajectory_section(&mut s, sel, t);
-    }
-    target_section(&mut s, sel);
-    coverage_section(&mut s, sel, calls);
-    heatmap_section(&mut s, sel, calls);
-    deletion_section(&mut s, sel, calls);
-    policy_section(&mut s, sel, calls);
-    w!(
-        s,
-        "</main>\n<footer class=\"wrap\">Made by mitosieve {}. This page is self-contained: no external resource, no network request (Content-Security-Policy <code>default-src 'none'</code>). The same numbers are in selection.tsv, selection.json and calls.json.</footer>\n<script>{}</script>\n</body>\n</html>\n",
-        esc(&sel.mitosieve_version),
-        SCRIPT
-    );
-    s
+    let [n_pass, n_inc, n_fail] =
+        ["PASS", "INCONCLUSIVE", "FAIL"].map(|v| counts.get(v).copied().unwrap_or(0));
+    let version = Text(&sel.mitosieve_version);
+    let page = html! {
+        (DOCTYPE) "\n"
+        html lang="en" {
+            "\n"
+            head {
+                "\n"
+                meta charset="utf-8"; "\n"
+                meta name="viewport" content="width=device-width, initial-scale=1"; "\n"
+                meta http-equiv="Content-Security-Policy" content=(CSP); "\n"
+                meta name="generator" content={ "mitosieve " (version) }; "\n"
+                title { "mitosieve clone selection: " (n) " clone" (plural(n)) ", " (n_pass) " PASS" } "\n"
+                style { (PreEscaped(CSS)) } "\n"
+            }
+            "\n"
+            body {
+                "\n"
+                (masthead(sel, calls, [n_pass, n_inc, n_fail])) "\n"
+                nav class="toc wrap" aria-label="sections" {
+                    a href="#verdicts" { "Verdicts" }
+                    @if track.is_some() { a href="#passages" { "Passages" } }
+                    a href="#targets" { "Target load" }
+                    a href="#coverage" { "Coverage" }
+                    a href="#heteroplasmy" { "Heteroplasmies" }
+                    a href="#deletions" { "Deletions" }
+                    a href="#policy" { "Policy & provenance" }
+                }
+                "\n"
+                main class="wrap" {
+                    "\n"
+                    (verdict_section(sel)) "\n"
+                    @if let Some(t) = track { (super::trajectory::trajectory_section(sel, t)) "\n" }
+                    (target_section(sel)) "\n"
+                    (coverage_section(sel, calls)) "\n"
+                    (heatmap_section(sel, calls)) "\n"
+                    (deletion_section(sel, calls)) "\n"
+                    (policy_section(sel, calls)) "\n"
+                }
+                "\n"
+                footer class="wrap" {
+                    "Made by mitosieve " (version) ". This page is self-contained: no external resource, no network request (Content-Security-Policy "
+                    code { "default-src 'none'" }
+                    "). The same numbers are in selection.tsv, selection.json and calls.json."
+                }
+                "\n"
+                script { (PreEscaped(SCRIPT)) } "\n"
+            }
+            "\n"
+        }
+        "\n"
+    };
+    page.into_string()
 }
 
-fn verdict_badge(v: Verdict) -> String {
-    format!(
-        "<span class=\"badge {}\">{}{}</span>",
-        verdict_class(v),
-        verdict_icon(v, 15),
-        v.as_str()
-    )
+/// A verdict as a coloured badge: icon and word.
+pub(super) fn verdict_badge(v: Verdict) -> Markup {
+    html! {
+        span class={ "badge " (verdict_class(v)) } { (svg_markup(verdict_icon(v, 15))) (v.as_str()) }
+    }
 }
 
 /// Number of screened targets, from the calls and the policy.
@@ -127,94 +174,59 @@ fn screened_targets(sel: &Selection, calls: &CallReport) -> usize {
     names.len()
 }
 
-fn masthead(s: &mut String, sel: &Selection, calls: &CallReport, [p, i, f]: [usize; 3]) {
+fn masthead(sel: &Selection, calls: &CallReport, [p, i, f]: [usize; 3]) -> Markup {
     let n = sel.clones.len();
     let targets = screened_targets(sel, calls);
     let which = match &sel.policy.targets.include {
         TargetSet::All(_) => "pathogenic targets of the catalogue",
         TargetSet::List(_) => "listed pathogenic targets",
     };
-    let per = if sel.policy.targets.max_load_for.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " (own maximum for {})",
-            sel.policy.targets.max_load_for.len()
-        )
-    };
-    w!(
-        s,
-        "<header class=\"masthead\"><div class=\"wrap\">\
-         <div class=\"kicker\">mitosieve {} · mtDNA heteroplasmy screen of stem-cell clones</div>\
-         <h1>Clone selection report</h1>\
-         <p class=\"lede\">{} clone{} screened for {} {} at {:.0}% confidence; maximum load {}{}, \
-         large deletions below {}, mean usable depth at least {}x over {} of the genome.</p>\
-         <div class=\"tiles\">",
-        esc(&sel.mitosieve_version),
-        n,
-        if n == 1 { "" } else { "s" },
-        targets,
-        which,
-        sel.confidence * 100.0,
-        pct(sel.policy.targets.max_load),
-        per,
-        pct(sel.policy.deletions.max_load),
-        thousands(sel.policy.coverage.min_mean_depth.round() as u64),
-        pct(sel.policy.coverage.min_breadth)
-    );
-    w!(
-        s,
-        "<div class=\"tile\" data-count=\"clones\"><span class=\"num\">{n}</span><span class=\"lbl\">clones</span></div>"
-    );
-    for (v, k) in [
-        (Verdict::Pass, p),
-        (Verdict::Inconclusive, i),
-        (Verdict::Fail, f),
-    ] {
-        w!(
-            s,
-            "<div class=\"tile t-{}\" data-count=\"{}\">{}<span class=\"num\">{k}</span><span class=\"lbl\">{}</span></div>",
-            verdict_class(v),
-            v.as_str(),
-            verdict_icon(v, 22),
-            v.as_str()
-        );
-    }
-    s.push_str("</div>");
+    let own = sel.policy.targets.max_load_for.len();
     let mut ranked: Vec<&CloneVerdict> = sel.clones.iter().filter(|c| c.rank.is_some()).collect();
     ranked.sort_by_key(|c| c.rank);
-    if ranked.is_empty() {
-        let more = if i > 0 {
-            format!(
-                " {i} INCONCLUSIVE clone{} may pass with more data (see the reasons).",
-                if i == 1 { "" } else { "s" }
-            )
-        } else {
-            String::new()
-        };
-        w!(
-            s,
-            "<p class=\"best\">No clone passed: none may be expanded on this evidence.{more}</p>"
-        );
-    } else {
-        s.push_str("<p class=\"best\">Ranked for expansion: ");
-        for (k, c) in ranked.iter().take(8).enumerate() {
-            if k > 0 {
-                s.push_str(" · ");
+    html! {
+        header class="masthead" { div class="wrap" {
+            div class="kicker" {
+                "mitosieve " (Text(&sel.mitosieve_version)) " · mtDNA heteroplasmy screen of stem-cell clones"
             }
-            w!(
-                s,
-                "<b>{}.</b>&nbsp;<span class=\"cname\">{}</span>",
-                c.rank.unwrap_or(0),
-                esc(&c.clone)
-            );
-        }
-        if ranked.len() > 8 {
-            w!(s, " · and {} more", ranked.len() - 8);
-        }
-        s.push_str("</p>");
+            h1 { "Clone selection report" }
+            p class="lede" {
+                (n) " clone" (plural(n)) " screened for " (targets) " " (which) " at "
+                (conf_pct(sel.confidence)) "% confidence; maximum load " (pct(sel.policy.targets.max_load))
+                @if own > 0 { " (own maximum for " (own) ")" }
+                ", large deletions below " (pct(sel.policy.deletions.max_load))
+                ", mean usable depth at least " (thousands(sel.policy.coverage.min_mean_depth.round() as u64))
+                "x over " (pct(sel.policy.coverage.min_breadth)) " of the genome."
+            }
+            div class="tiles" {
+                div class="tile" data-count="clones" {
+                    span class="num" { (n) } span class="lbl" { "clones" }
+                }
+                @for (v, k) in [(Verdict::Pass, p), (Verdict::Inconclusive, i), (Verdict::Fail, f)] {
+                    div class={ "tile t-" (verdict_class(v)) } data-count=(v.as_str()) {
+                        (svg_markup(verdict_icon(v, 22)))
+                        span class="num" { (k) } span class="lbl" { (v.as_str()) }
+                    }
+                }
+            }
+            @if ranked.is_empty() {
+                p class="best" {
+                    "No clone passed: none may be expanded on this evidence."
+                    @if i > 0 { " " (i) " INCONCLUSIVE clone" (plural(i)) " may pass with more data (see the reasons)." }
+                }
+            } @else {
+                p class="best" {
+                    "Ranked for expansion: "
+                    @for (k, c) in ranked.iter().take(8).enumerate() {
+                        @if k > 0 { " · " }
+                        b { (c.rank.unwrap_or(0)) "." } (PreEscaped("&nbsp;"))
+                        span class="cname" { (Text(&c.clone)) }
+                    }
+                    @if ranked.len() > 8 { " · and " (ranked.len() - 8) " more" }
+                }
+            }
+        } }
     }
-    s.push_str("</div></header>\n");
 }
 
 fn verdict_order(v: Verdict) -> u8 {
@@ -332,7 +344,6 @@ fn worst_key(item: &WorstItem) -> f64 {
 /// Percentages are written as the reasons write them, so that the two read alike.
 #[allow(clippy::too_many_arguments)]
 fn load_cell(
-    s: &mut String,
     kind: &str,
     name: &str,
     (af, lo, hi): (f64, f64, f64),
@@ -341,253 +352,229 @@ fn load_cell(
     status: &str,
     verdict: Verdict,
     conf: f64,
-) {
-    w!(
-        s,
-        "<span class=\"t\">{}</span> <span class=\"vw v-{}\">{}</span><br>\
-         <span class=\"load\" title=\"observed load and its {conf:.0}% interval\">load {} <span class=\"ci\">[{}–{}]</span></span><br>\
-         <span class=\"ubl\"><span class=\"ub\" title=\"one-sided {conf:.0}% upper bound of the load\">upper bound {}</span> <span class=\"max\">· max {}</span></span><br>\
-         <span class=\"st\">{}{}</span><br>{}",
-        esc(name),
-        verdict_class(verdict),
-        match verdict {
-            Verdict::Pass => "below max",
-            Verdict::Inconclusive => "straddles max",
-            Verdict::Fail => "exceeds max",
-        },
-        percent(af),
-        percent(lo),
-        percent(hi),
-        percent(upper_bound),
-        percent(max),
-        if kind.is_empty() {
-            String::new()
-        } else {
-            format!("{kind} · ")
-        },
-        esc(status),
-        bullet(upper_bound, max, verdict)
-    );
+) -> Markup {
+    let conf = format!("{conf:.0}");
+    let word = match verdict {
+        Verdict::Pass => "below max",
+        Verdict::Inconclusive => "straddles max",
+        Verdict::Fail => "exceeds max",
+    };
+    html! {
+        span class="t" { (Text(name)) } " "
+        span class={ "vw v-" (verdict_class(verdict)) } { (word) } br;
+        span class="load" title={ "observed load and its " (conf) "% interval" } {
+            "load " (percent(af)) " " span class="ci" { "[" (percent(lo)) "–" (percent(hi)) "]" }
+        }
+        br;
+        span class="ubl" {
+            span class="ub" title={ "one-sided " (conf) "% upper bound of the load" } {
+                "upper bound " (percent(upper_bound))
+            }
+            " " span class="max" { "· max " (percent(max)) }
+        }
+        br;
+        span class="st" { @if !kind.is_empty() { (kind) " · " } (Text(status)) } br;
+        (svg_markup(bullet(upper_bound, max, verdict)))
+    }
 }
 
-fn verdict_section(s: &mut String, sel: &Selection) {
-    w!(
-        s,
-        "<section id=\"verdicts\"><h2><span class=\"n\">1</span>Verdicts</h2>\
-         <p class=\"sub\">PASS: the {conf:.0}% upper bound of every screened target is below its maximum and every QC rule holds. \
-         FAIL: a load exceeds its maximum or a rule fails. INCONCLUSIVE: an interval straddles a maximum. \
-         PASS clones are ranked by their highest target upper bound, then by the number of other heteroplasmies, then by depth. \
-         <b>Decisive item</b>: what decided a FAIL or INCONCLUSIVE (the target, the large deletion or the rule in bold among the reasons); for a PASS, the target with the highest upper bound. \
-         Its <i>load</i> is the observed fraction with its {conf:.0}% interval, its <i>upper bound</i> the one-sided {conf:.0}% bound the verdict compares with the <i>max</i>imum. \
-         Click a column heading to sort.</p>\
-         <div class=\"tablewrap\"><table class=\"verdicts sortable\" data-plot=\"verdict-table\"><thead><tr>\
-         <th data-sort=\"text\" scope=\"col\">Clone</th><th data-sort=\"num\" scope=\"col\">Verdict</th>\
-         <th data-sort=\"num\" scope=\"col\" class=\"r\">Rank</th><th data-sort=\"num\" scope=\"col\" class=\"r\">Mean depth</th>\
-         <th data-sort=\"num\" scope=\"col\" class=\"r\">Breadth</th><th data-sort=\"num\" scope=\"col\">Decisive item</th>\
-         <th scope=\"col\">Reasons</th></tr></thead><tbody>",
-        conf = sel.confidence * 100.0
-    );
-    for c in &sel.clones {
-        w!(
-            s,
-            "<tr class=\"v-{}\" data-clone=\"{}\"><td data-v=\"{}\"><span class=\"cname\">{}</span></td>\
-             <td data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td>\
-             <td class=\"num\" data-v=\"{:.3}\">{}x</td><td class=\"num\" data-v=\"{:.6}\">{:.1}%</td>",
-            verdict_class(c.verdict),
-            esc(&c.clone),
-            esc(&c.clone),
-            esc(&c.clone),
-            verdict_order(c.verdict),
-            verdict_badge(c.verdict),
-            c.rank.map_or(1e9, |r| r as f64),
-            c.rank.map_or_else(|| "–".to_string(), |r| r.to_string()),
-            c.mean_depth,
-            thousands(c.mean_depth.round() as u64),
-            c.breadth,
-            c.breadth * 100.0
-        );
-        let item = worst_item(c);
-        let (kind, verdict) = match &item {
-            WorstItem::Target(t) => ("target", Some(t.verdict)),
-            WorstItem::Deletion(d) => ("deletion", Some(d.verdict)),
-            WorstItem::Rule { verdict, .. } => ("rule", Some(*verdict)),
-            WorstItem::Nothing => ("none", None),
-        };
-        w!(
-            s,
-            "<td class=\"worst\" data-v=\"{:.6}\" data-item=\"{kind}\" data-item-verdict=\"{}\">",
-            worst_key(&item),
-            verdict.map_or("", Verdict::as_str)
-        );
-        match &item {
-            WorstItem::Target(t) => load_cell(
-                s,
-                "",
-                &t.target,
-                (t.af, t.af_lo, t.af_hi),
-                t.upper_bound,
-                t.max_load,
-                &format!(
-                    "{}, {} usable reads",
-                    t.status.as_str().replace('_', " "),
-                    thousands(u64::from(t.depth))
-                ),
-                t.verdict,
-                sel.confidence * 100.0,
+/// The "decisive item" cell of a clone's row in the verdict table.
+fn worst_cell(c: &CloneVerdict, confidence: f64) -> Markup {
+    let item = worst_item(c);
+    let (kind, verdict) = match &item {
+        WorstItem::Target(t) => ("target", Some(t.verdict)),
+        WorstItem::Deletion(d) => ("deletion", Some(d.verdict)),
+        WorstItem::Rule { verdict, .. } => ("rule", Some(*verdict)),
+        WorstItem::Nothing => ("none", None),
+    };
+    let content = match &item {
+        WorstItem::Target(t) => load_cell(
+            "",
+            &t.target,
+            (t.af, t.af_lo, t.af_hi),
+            t.upper_bound,
+            t.max_load,
+            &format!(
+                "{}, {} usable reads",
+                t.status.as_str().replace('_', " "),
+                thousands(u64::from(t.depth))
             ),
-            WorstItem::Deletion(d) => load_cell(
-                s,
-                "large deletion",
-                &d.name,
-                (d.af, d.af_lo, d.af_hi),
-                d.upper_bound,
-                d.max_load,
-                &format!(
-                    "{}, {} junction reads",
-                    if d.called { "called" } else { "not called" },
-                    thousands(u64::from(d.junction_reads))
-                ),
-                d.verdict,
-                sel.confidence * 100.0,
+            t.verdict,
+            confidence * 100.0,
+        ),
+        WorstItem::Deletion(d) => load_cell(
+            "large deletion",
+            &d.name,
+            (d.af, d.af_lo, d.af_hi),
+            d.upper_bound,
+            d.max_load,
+            &format!(
+                "{}, {} junction reads",
+                if d.called { "called" } else { "not called" },
+                thousands(u64::from(d.junction_reads))
             ),
-            WorstItem::Rule {
-                name,
-                verdict,
-                reason,
-            } => w!(
-                s,
-                "<span class=\"rule v-{}\" title=\"{}\">{}<span class=\"t\">{}</span></span> <span class=\"vw v-{0}\">{}</span><br><span class=\"st\">see the reason in bold</span>",
-                verdict_class(*verdict),
-                esc(&group_digits(reason)),
-                verdict_icon(*verdict, 14),
-                esc(name),
-                match verdict {
+            d.verdict,
+            confidence * 100.0,
+        ),
+        WorstItem::Rule {
+            name,
+            verdict,
+            reason,
+        } => html! {
+            span class={ "rule v-" (verdict_class(*verdict)) } title=(Text(&group_digits(reason))) {
+                (svg_markup(verdict_icon(*verdict, 14))) span class="t" { (Text(name)) }
+            }
+            " "
+            span class={ "vw v-" (verdict_class(*verdict)) } {
+                @match verdict {
                     Verdict::Fail => "fails",
                     Verdict::Inconclusive => "not settled",
                     Verdict::Pass => "holds",
                 }
-            ),
-            WorstItem::Nothing => s.push('–'),
-        }
-        s.push_str("</td><td><ul class=\"reasons\">");
-        for (i, r) in c.reasons.iter().enumerate() {
-            let class = if decisive(c, i) { "decisive" } else { "note" };
-            w!(s, "<li class=\"{class}\">{}</li>", esc(&group_digits(r)));
-        }
-        s.push_str("</ul></td></tr>");
+            }
+            br; span class="st" { "see the reason in bold" }
+        },
+        WorstItem::Nothing => html! { "–" },
+    };
+    html! {
+        td class="worst" data-v=(format!("{:.6}", worst_key(&item))) data-item=(kind)
+            data-item-verdict=(verdict.map_or("", Verdict::as_str)) { (content) }
     }
-    s.push_str("</tbody></table></div></section>\n");
 }
 
-fn target_section(s: &mut String, sel: &Selection) {
-    w!(
-        s,
-        "<section id=\"targets\"><h2><span class=\"n\">2</span>Target load per clone</h2>\
-         <p class=\"sub\">For each clone, the screened pathogenic targets that matter: any with reads for the allele, any that decided the verdict, and the one with the highest upper bound. \
-         Point: observed load; whisker: {conf:.0}% interval; bar: one-sided {conf:.0}% upper bound; dashed line and shading: the policy maximum. Log scale; worst target first. \
-         Hover a row for depth and status.</p>{}<div class=\"cards\">",
-        target_load_legend(sel.confidence),
-        conf = sel.confidence * 100.0
-    );
-    for c in &sel.clones {
-        w!(
-            s,
-            "<article class=\"card v-{}\" data-clone=\"{}\"><header><span class=\"cname\">{}</span>{}",
-            verdict_class(c.verdict),
-            esc(&c.clone),
-            esc(&c.clone),
-            verdict_badge(c.verdict)
-        );
-        if let Some(r) = c.rank {
-            w!(s, "<span class=\"rank\">rank {r}</span>");
+fn verdict_section(sel: &Selection) -> Markup {
+    let conf = conf_pct(sel.confidence);
+    html! {
+        section id="verdicts" {
+            h2 { span class="n" { "1" } "Verdicts" }
+            p class="sub" {
+                "PASS: the " (conf) "% upper bound of every screened target is below its maximum and every QC rule holds. "
+                "FAIL: a load exceeds its maximum or a rule fails. INCONCLUSIVE: an interval straddles a maximum. "
+                "PASS clones are ranked by their highest target upper bound, then by the number of other heteroplasmies, then by depth. "
+                b { "Decisive item" }
+                ": what decided a FAIL or INCONCLUSIVE (the target, the large deletion or the rule in bold among the reasons); for a PASS, the target with the highest upper bound. "
+                "Its " i { "load" } " is the observed fraction with its " (conf) "% interval, its "
+                i { "upper bound" } " the one-sided " (conf) "% bound the verdict compares with the " i { "max" } "imum. "
+                "Click a column heading to sort."
+            }
+            div class="tablewrap" { table class="verdicts sortable" data-plot="verdict-table" {
+                thead { tr {
+                    th data-sort="text" scope="col" { "Clone" }
+                    th data-sort="num" scope="col" { "Verdict" }
+                    th data-sort="num" scope="col" class="r" { "Rank" }
+                    th data-sort="num" scope="col" class="r" { "Mean depth" }
+                    th data-sort="num" scope="col" class="r" { "Breadth" }
+                    th data-sort="num" scope="col" { "Decisive item" }
+                    th scope="col" { "Reasons" }
+                } }
+                tbody { @for c in &sel.clones { (verdict_row(c, sel.confidence)) } }
+            } }
         }
-        // Other heteroplasmies only where there are some (the verdict table's reasons
-        // say the same).
-        let others = match c.other_heteroplasmies {
-            0 => String::new(),
-            1 => " · 1 other heteroplasmy".to_string(),
-            n => format!(" · {} other heteroplasmies", thousands(n as u64)),
-        };
-        w!(
-            s,
-            "<span class=\"meta\">{}x mean depth{others}</span></header><div class=\"plot\">{}</div>",
-            thousands(c.mean_depth.round() as u64),
-            target_load_plot(c, sel.confidence)
-        );
-        for t in c
-            .targets
-            .iter()
-            .filter(|t| t.verdict == Verdict::Inconclusive)
-        {
-            settle_note(
-                s,
-                &t.target,
-                t.af,
-                t.max_load,
-                t.depth_needed,
-                u64::from(t.depth),
-                "usable reads",
-            );
-        }
-        for d in c
-            .deletions
-            .iter()
-            .filter(|d| d.verdict == Verdict::Inconclusive)
-        {
-            settle_note(
-                s,
-                &d.name,
-                d.af,
-                d.max_load,
-                d.depth_needed,
-                d.depth,
-                "reads across the breakpoints",
-            );
-        }
-        if !c.identity_differences.is_empty() {
-            w!(
-                s,
-                "<p class=\"fine\">Homoplasmic differences from the donor: {}</p>",
-                esc(&c.identity_differences.join(", "))
-            );
-        }
-        s.push_str("</article>");
     }
-    s.push_str("</div></section>\n");
+}
+
+/// A clone's row of the verdict table.
+fn verdict_row(c: &CloneVerdict, confidence: f64) -> Markup {
+    let name = Text(&c.clone);
+    html! {
+        tr class={ "v-" (verdict_class(c.verdict)) } data-clone=(name) {
+            td data-v=(name) { span class="cname" { (name) } }
+            td data-v=(verdict_order(c.verdict)) { (verdict_badge(c.verdict)) }
+            td class="num" data-v=(c.rank.map_or(1e9, |r| r as f64).to_string()) {
+                @match c.rank { Some(r) => (r), None => "–" }
+            }
+            td class="num" data-v=(format!("{:.3}", c.mean_depth)) {
+                (thousands(c.mean_depth.round() as u64)) "x"
+            }
+            td class="num" data-v=(format!("{:.6}", c.breadth)) {
+                (format!("{:.1}", c.breadth * 100.0)) "%"
+            }
+            (worst_cell(c, confidence))
+            td { ul class="reasons" {
+                @for (i, r) in c.reasons.iter().enumerate() {
+                    li class=(if decisive(c, i) { "decisive" } else { "note" }) {
+                        (Text(&group_digits(r)))
+                    }
+                }
+            } }
+        }
+    }
+}
+
+fn target_section(sel: &Selection) -> Markup {
+    let conf = conf_pct(sel.confidence);
+    html! {
+        section id="targets" {
+            h2 { span class="n" { "2" } "Target load per clone" }
+            p class="sub" {
+                "For each clone, the screened pathogenic targets that matter: any with reads for the allele, any that decided the verdict, and the one with the highest upper bound. "
+                "Point: observed load; whisker: " (conf) "% interval; bar: one-sided " (conf)
+                "% upper bound; dashed line and shading: the policy maximum. Log scale; worst target first. "
+                "Hover a row for depth and status."
+            }
+            (svg_markup(target_load_legend(sel.confidence)))
+            div class="cards" { @for c in &sel.clones { (target_card(c, sel.confidence)) } }
+        }
+    }
+}
+
+/// A clone's card in the target section: its target plot and what would settle an
+/// INCONCLUSIVE load.
+fn target_card(c: &CloneVerdict, confidence: f64) -> Markup {
+    let name = Text(&c.clone);
+    html! {
+        article class={ "card v-" (verdict_class(c.verdict)) } data-clone=(name) {
+            header {
+                span class="cname" { (name) }
+                (verdict_badge(c.verdict))
+                @if let Some(r) = c.rank { span class="rank" { "rank " (r) } }
+                span class="meta" {
+                    (thousands(c.mean_depth.round() as u64)) "x mean depth"
+                    // Other heteroplasmies only where there are some (the verdict
+                    // table's reasons say the same).
+                    @match c.other_heteroplasmies {
+                        0 => {},
+                        1 => " · 1 other heteroplasmy",
+                        n => { " · " (thousands(n as u64)) " other heteroplasmies" },
+                    }
+                }
+            }
+            div class="plot" { (svg_markup(target_load_plot(c, confidence))) }
+            @for t in c.targets.iter().filter(|t| t.verdict == Verdict::Inconclusive) {
+                (settle_note(&t.target, t.af, t.max_load, t.depth_needed, u64::from(t.depth), "usable reads"))
+            }
+            @for d in c.deletions.iter().filter(|d| d.verdict == Verdict::Inconclusive) {
+                (settle_note(&d.name, d.af, d.max_load, d.depth_needed, d.depth, "reads across the breakpoints"))
+            }
+            @if !c.identity_differences.is_empty() {
+                p class="fine" {
+                    "Homoplasmic differences from the donor: " (Text(&c.identity_differences.join(", ")))
+                }
+            }
+        }
+    }
 }
 
 /// The card's note on what would settle an INCONCLUSIVE load: the depth the selection
 /// found (`needed`), or, when it found none within practical reach
 /// ([`crate::select::PRACTICAL_DEPTH`]), that the load sits on its maximum.
-fn settle_note(
-    s: &mut String,
-    name: &str,
-    af: f64,
-    max: f64,
-    needed: Option<u64>,
-    now: u64,
-    unit: &str,
-) {
+fn settle_note(name: &str, af: f64, max: f64, needed: Option<u64>, now: u64, unit: &str) -> Markup {
     match needed {
-        Some(n) => w!(
-            s,
-            "<p class=\"fine\" data-settle=\"depth\">{}: about {} {unit} would settle it (now {}).</p>",
-            esc(name),
-            thousands(n),
-            thousands(now)
-        ),
-        None => w!(
-            s,
-            "<p class=\"fine\" data-settle=\"impractical\">{}: the load ({}) is at its maximum ({}): no practical depth settles it (now {} {unit}).</p>",
-            esc(name),
-            percent(af),
-            percent(max),
-            thousands(now)
-        ),
+        Some(n) => html! {
+            p class="fine" data-settle="depth" {
+                (Text(name)) ": about " (thousands(n)) " " (unit) " would settle it (now " (thousands(now)) ")."
+            }
+        },
+        None => html! {
+            p class="fine" data-settle="impractical" {
+                (Text(name)) ": the load (" (percent(af)) ") is at its maximum (" (percent(max))
+                "): no practical depth settles it (now " (thousands(now)) " " (unit) ")."
+            }
+        },
     }
 }
 
-fn coverage_section(s: &mut String, sel: &Selection, calls: &CallReport) {
+fn coverage_section(sel: &Selection, calls: &CallReport) -> Markup {
     let by_name: BTreeMap<&str, &crate::call::SampleSummary> = calls
         .calls
         .summaries
@@ -605,14 +592,16 @@ fn coverage_section(s: &mut String, sel: &Selection, calls: &CallReport) {
                 .map_or(&[][..], |x| &x.coverage_bins[..]),
         })
         .collect();
-    w!(
-        s,
-        "<section id=\"coverage\"><h2><span class=\"n\">3</span>Coverage along the genome</h2>\
-         <p class=\"sub\">Mean usable depth in 100-bp bins on rCRS, one track per clone on a shared scale, the plate's median as a dashed line. \
-         A large deletion shows as a dip below the median over the deleted genes; the rCRS gene map is underneath.</p>\
-         <div class=\"plot\">{}</div></section>\n",
-        coverage_plot(&rows, Some(sel.policy.coverage.min_mean_depth))
-    );
+    html! {
+        section id="coverage" {
+            h2 { span class="n" { "3" } "Coverage along the genome" }
+            p class="sub" {
+                "Mean usable depth in 100-bp bins on rCRS, one track per clone on a shared scale, the plate's median as a dashed line. "
+                "A large deletion shows as a dip below the median over the deleted genes; the rCRS gene map is underneath."
+            }
+            div class="plot" { (svg_markup(coverage_plot(&rows, Some(sel.policy.coverage.min_mean_depth)))) }
+        }
+    }
 }
 
 fn heat_cell(v: &Variant, i: usize) -> Option<HeatCell> {
@@ -634,7 +623,7 @@ fn heat_cell(v: &Variant, i: usize) -> Option<HeatCell> {
     })
 }
 
-fn heatmap_section(s: &mut String, sel: &Selection, calls: &CallReport) {
+fn heatmap_section(sel: &Selection, calls: &CallReport) -> Markup {
     let set = &calls.calls;
     let index: BTreeMap<&str, usize> = set
         .samples
@@ -702,34 +691,38 @@ fn heatmap_section(s: &mut String, sel: &Selection, calls: &CallReport) {
         .iter()
         .map(|c| (c.clone.as_str(), c.verdict))
         .collect();
-    w!(
-        s,
-        "<section id=\"heteroplasmy\"><h2><span class=\"n\">4</span>Heteroplasmies across clones</h2>\
-         <p class=\"sub\">Every variant record with a heteroplasmic call in at least one clone ({} of {} records). \
-         Colour: allele fraction (square-root scale); number: the fraction of a called cell; hatched and italic: the call failed a filter; grey: not called in that clone. \
-         A variant seen in one clone only is specific to that clone; one at similar levels in every clone points to the donor or to the method.</p>\
-         <div class=\"plot scroll\">{}</div></section>\n",
-        thousands(het.len() as u64),
-        thousands(set.variants.len() as u64),
-        heatmap(&rows, &cols, hidden)
-    );
+    html! {
+        section id="heteroplasmy" {
+            h2 { span class="n" { "4" } "Heteroplasmies across clones" }
+            p class="sub" {
+                "Every variant record with a heteroplasmic call in at least one clone ("
+                (thousands(het.len() as u64)) " of " (thousands(set.variants.len() as u64)) " records). "
+                "Colour: allele fraction (square-root scale); number: the fraction of a called cell; hatched and italic: the call failed a filter; grey: not called in that clone. "
+                "A variant seen in one clone only is specific to that clone; one at similar levels in every clone points to the donor or to the method."
+            }
+            div class="plot scroll" { (svg_markup(heatmap(&rows, &cols, hidden))) }
+        }
+    }
 }
 
-fn deletion_section(s: &mut String, sel: &Selection, calls: &CallReport) {
+fn deletion_section(sel: &Selection, calls: &CallReport) -> Markup {
     let rows: Vec<(&str, Verdict)> = sel
         .clones
         .iter()
         .map(|c| (c.clone.as_str(), c.verdict))
         .collect();
     let dels = deletions_of(sel, calls);
-    w!(
-        s,
-        "<section id=\"deletions\"><h2><span class=\"n\">5</span>Large deletions</h2>\
-         <p class=\"sub\">Large mtDNA deletions (such as the common deletion m.8470_13446del) per clone as arcs over the genome, with their load and interval; policy maximum {}.</p>\
-         <div class=\"plot\">{}</div></section>\n",
-        pct(sel.policy.deletions.max_load),
-        deletion_panel(&rows, dels.as_deref(), sel.policy.deletions.max_load)
-    );
+    let max = sel.policy.deletions.max_load;
+    html! {
+        section id="deletions" {
+            h2 { span class="n" { "5" } "Large deletions" }
+            p class="sub" {
+                "Large mtDNA deletions (such as the common deletion m.8470_13446del) per clone as arcs over the genome, with their load and interval; policy maximum "
+                (pct(max)) "."
+            }
+            div class="plot" { (svg_markup(deletion_panel(&rows, dels.as_deref(), max))) }
+        }
+    }
 }
 
 fn pretty_toml<T: serde::Serialize>(v: &T) -> String {
@@ -738,17 +731,7 @@ fn pretty_toml<T: serde::Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
-fn policy_section(s: &mut String, sel: &Selection, calls: &CallReport) {
-    w!(
-        s,
-        "<section id=\"policy\"><h2><span class=\"n\">6</span>Policy, donor and provenance</h2>\
-         <div class=\"two\"><div><h3>Policy used (resolved, defaults filled in)</h3><pre class=\"code\" data-block=\"policy\">{}</pre></div>\
-         <div><h3>Donor profile</h3><p class=\"fine\">{} homoplasmic variant{}; {}.</p><div class=\"chips\">",
-        esc(&sel.policy.to_toml()),
-        sel.donor_profile.len(),
-        if sel.donor_profile.len() == 1 { "" } else { "s" },
-        esc(&sel.donor_source)
-    );
+fn policy_section(sel: &Selection, calls: &CallReport) -> Markup {
     let mut profile: Vec<&String> = sel.donor_profile.iter().collect();
     profile.sort_by_key(|v| {
         let digits: String = v
@@ -758,13 +741,48 @@ fn policy_section(s: &mut String, sel: &Selection, calls: &CallReport) {
             .collect();
         (digits.parse::<u32>().unwrap_or(u32::MAX), v.as_str())
     });
-    for v in profile {
-        w!(s, "<span class=\"chip\">{}</span>", esc(v));
+    let counting = match &calls.count_settings {
+        Some(c) => pretty_toml(c),
+        None => "(not recorded: the counts came from files of unknown settings)".into(),
+    };
+    html! {
+        section id="policy" {
+            h2 { span class="n" { "6" } "Policy, donor and provenance" }
+            div class="two" {
+                div {
+                    h3 { "Policy used (resolved, defaults filled in)" }
+                    pre class="code" data-block="policy" { (Text(&sel.policy.to_toml())) }
+                }
+                div {
+                    h3 { "Donor profile" }
+                    p class="fine" {
+                        (profile.len()) " homoplasmic variant" (plural(profile.len())) "; "
+                        (Text(&sel.donor_source)) "."
+                    }
+                    div class="chips" {
+                        @for v in &profile { span class="chip" { (Text(v)) } }
+                        @if profile.is_empty() { span class="fine" { "(empty)" } }
+                    }
+                }
+            }
+            h3 { "Provenance" }
+            (provenance(sel, calls))
+            div class="two" {
+                div {
+                    h3 { "Caller settings" }
+                    pre class="code" data-block="caller-settings" { (Text(&pretty_toml(&calls.calls.config))) }
+                }
+                div {
+                    h3 { "Read and base filters" }
+                    pre class="code" data-block="count-settings" { (Text(&counting)) }
+                }
+            }
+        }
     }
-    if sel.donor_profile.is_empty() {
-        s.push_str("<span class=\"fine\">(empty)</span>");
-    }
-    s.push_str("</div></div></div>");
+}
+
+/// The provenance table: versions, command lines, catalogue, contig, inputs.
+fn provenance(sel: &Selection, calls: &CallReport) -> Markup {
     let select_cmd = if sel.command_line.is_empty() {
         "(not recorded)".to_string()
     } else if sel.command_line == calls.command_line {
@@ -772,47 +790,28 @@ fn policy_section(s: &mut String, sel: &Selection, calls: &CallReport) {
     } else {
         sel.command_line.clone()
     };
-    let mut rows: Vec<(&str, String)> = vec![
+    let inputs = if calls.inputs.is_empty() {
+        "(not recorded)".into()
+    } else {
+        calls.inputs.join("\n")
+    };
+    let rows: [(&str, String); 8] = [
         ("mitosieve (selection)", sel.mitosieve_version.clone()),
         ("mitosieve (calls)", calls.calls.mitosieve_version.clone()),
         ("call command", calls.command_line.clone()),
         ("select command", select_cmd),
         ("target catalogue", calls.calls.catalogue.clone()),
         ("contig", calls.contig.clone()),
-        ("confidence", format!("{:.0}%", sel.confidence * 100.0)),
+        ("confidence", format!("{}%", conf_pct(sel.confidence))),
+        ("inputs", inputs),
     ];
-    rows.push((
-        "inputs",
-        if calls.inputs.is_empty() {
-            "(not recorded)".into()
-        } else {
-            calls.inputs.join("\n")
-        },
-    ));
-    s.push_str("<h3>Provenance</h3><table class=\"kv\" data-block=\"provenance\"><tbody>");
-    for (k, v) in &rows {
-        w!(
-            s,
-            "<tr><th scope=\"row\">{}</th><td><code>{}</code></td></tr>",
-            k,
-            esc(v)
-        );
+    html! {
+        table class="kv" data-block="provenance" { tbody {
+            @for (k, v) in &rows {
+                tr { th scope="row" { (k) } td { code { (Text(v)) } } }
+            }
+        } }
     }
-    s.push_str("</tbody></table><div class=\"two\">");
-    w!(
-        s,
-        "<div><h3>Caller settings</h3><pre class=\"code\" data-block=\"caller-settings\">{}</pre></div>",
-        esc(&pretty_toml(&calls.calls.config))
-    );
-    let counting = match &calls.count_settings {
-        Some(c) => pretty_toml(c),
-        None => "(not recorded: the counts came from files of unknown settings)".into(),
-    };
-    w!(
-        s,
-        "<div><h3>Read and base filters</h3><pre class=\"code\" data-block=\"count-settings\">{}</pre></div></div></section>\n",
-        esc(&counting)
-    );
 }
 
 /// Sort the verdict table by a column (click or Enter on its heading). The table reads
@@ -942,6 +941,11 @@ mod tests {
     use super::*;
     use crate::select::{select, Policy};
 
+    /// Text as the page's templates escape it.
+    fn esc(s: &str) -> String {
+        html! { (s) }.into_string()
+    }
+
     #[test]
     fn page_has_every_section_plot_and_clone() {
         let calls = fixture::calls();
@@ -970,13 +974,17 @@ mod tests {
         .collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "sections in order");
         for name in fixture::names() {
-            let attr = format!("data-clone=\"{}\"", esc(&name));
-            // Table row, target card, its plot, coverage track, heatmap row.
-            assert!(
-                h.matches(&attr).count() >= 5,
-                "{name}: {}",
-                h.matches(&attr).count()
-            );
+            // Table row and target card (HTML, escaped by maud); the card's plot, the
+            // coverage track and the heatmap row (SVG, escaped by the Svg builder, which
+            // also writes ' as &#39;).
+            let in_html = format!("data-clone=\"{}\"", esc(&name));
+            let in_svg = format!("data-clone=\"{}\"", super::super::svg::esc(&name));
+            assert!(h.matches(&in_html).count() >= 2, "{name} in the HTML");
+            let mut n = h.matches(&in_html).count();
+            if in_svg != in_html {
+                n += h.matches(&in_svg).count();
+            }
+            assert!(n >= 5, "{name}: {n}");
         }
         // Counts in the header.
         assert!(h.contains("data-count=\"FAIL\""));
@@ -1225,7 +1233,7 @@ mod tests {
         let h = render_html(&sel, &calls);
         assert!(!h.contains(HOSTILE), "raw hostile name in the page");
         assert!(!h.contains("<script>alert"), "script injected");
-        assert!(h.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;x"));
+        assert!(h.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;'&amp;x"));
         // The only script element is ours, at the end.
         assert_eq!(h.matches("<script").count(), 1);
         // The command line (user-derived) too.

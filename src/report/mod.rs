@@ -20,8 +20,8 @@
 //! # Ok::<(), mitosieve::Error>(())
 //! ```
 
-/// `write!` into a `String` (which cannot fail), for the HTML and SVG builders of the
-/// report modules below (declared after it, so they see it).
+/// `write!` into a `String` (which cannot fail), for the SVG and MultiQC builders of
+/// the report modules below (declared after it, so they see it).
 macro_rules! w {
     ($dst:expr, $($arg:tt)*) => {{
         use std::fmt::Write as _;

@@ -2,10 +2,12 @@
 //! each tracked variant against the passage, with its interval, the policy maximum
 //! and the drift allowance, and a table of the tests.
 
-use super::plots::{verdict_class, verdict_icon, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION};
-use super::svg::{esc, n1, nice_ticks, pct, pct_tick, thousands, Linear, Svg};
-use crate::select::{Selection, Verdict};
+use super::html::{svg_markup, verdict_badge, Text};
+use super::plots::{verdict_class, BLUE, GREEN, ORANGE, PURPLE, SKY, VERMILLION};
+use super::svg::{n1, nice_ticks, pct, pct_tick, thousands, Linear, Svg};
+use crate::select::Selection;
 use crate::track::{CloneTrack, Flag, PassageKind, TrackSet, Trajectory, TrajectoryPoint};
+use maud::{html, Markup};
 
 const INK: &str = "#1d2433";
 const GRID: &str = "#e3e6ec";
@@ -510,142 +512,123 @@ impl Plot<'_> {
     }
 }
 
-fn badge(v: Verdict) -> String {
-    format!(
-        "<span class=\"badge {}\">{}{}</span>",
-        verdict_class(v),
-        verdict_icon(v, 15),
-        v.as_str()
-    )
+/// The passage section of `report.html`: one card per tracked clone.
+pub(crate) fn trajectory_section(sel: &Selection, set: &TrackSet) -> Markup {
+    let conf = format!("{:.0}", set.confidence * 100.0);
+    let allow = format!("{:.1}", set.policy.drift.max_increase * 100.0);
+    html! {
+        section id="passages" {
+            h2 { span class="n" { "1b" } "Heteroplasmy across passages" }
+            p class="sub" {
+                "Each clone's screened targets and heteroplasmies at every passage: point (filled where called), whisker "
+                (conf) "% interval. "
+                "Screened targets are drawn in their own panel with the policy maximum (dashed red line and shading) and the drift allowed from the first passage (dotted, +"
+                (allow) " points); "
+                "other variants in a panel of their own, on their own scale, without a maximum (none applies to them). "
+                "Tests: likelihood ratio, beta-binomial with over-dispersion ≥ " (format!("{:.0e}", set.config.overdispersion))
+                ", first → last at α = " (set.config.alpha.to_string()) "; DRIFT_UP / DRIFT_DOWN when significant, "
+                "FLUCTUATING when only a step between consecutive passages is, else STABLE. "
+                "A screened target that rose by more than " (allow) " points with a significant test fails the clone (drift rule). "
+                "Verdicts are those of each clone's last passage. Slopes are " (unit(set.axis)) "; all numbers are in track.tsv."
+            }
+            div class="cards" { @for c in &set.clones { (trajectory_card(sel, set, c)) } }
+        }
+    }
 }
 
-/// The passage section of `report.html`: one card per tracked clone.
-pub(crate) fn trajectory_section(s: &mut String, sel: &Selection, set: &TrackSet) {
-    let unit = match set.axis {
+/// How slopes are measured along the passage axis.
+fn unit(axis: PassageKind) -> &'static str {
+    match axis {
         PassageKind::Number => "per passage",
         PassageKind::Date => "per day",
-    };
-    w!(
-        s,
-        "<section id=\"passages\"><h2><span class=\"n\">1b</span>Heteroplasmy across passages</h2>\
-         <p class=\"sub\">Each clone's screened targets and heteroplasmies at every passage: point (filled where called), whisker {conf:.0}% interval. \
-         Screened targets are drawn in their own panel with the policy maximum (dashed red line and shading) and the drift allowed from the first passage (dotted, +{allow:.1} points); \
-         other variants in a panel of their own, on their own scale, without a maximum (none applies to them). \
-         Tests: likelihood ratio, beta-binomial with over-dispersion ≥ {rho:.0e}, first → last at α = {alpha}; DRIFT_UP / DRIFT_DOWN when significant, \
-         FLUCTUATING when only a step between consecutive passages is, else STABLE. \
-         A screened target that rose by more than {allow:.1} points with a significant test fails the clone (drift rule). \
-         Verdicts are those of each clone's last passage. Slopes are {unit}; all numbers are in track.tsv.</p><div class=\"cards\">",
-        conf = set.confidence * 100.0,
-        allow = set.policy.drift.max_increase * 100.0,
-        rho = set.config.overdispersion,
-        alpha = set.config.alpha
-    );
-    for c in &set.clones {
-        let verdict = sel
-            .clones
-            .iter()
-            .find(|v| v.clone == c.clone)
-            .map(|v| v.verdict);
-        w!(
-            s,
-            "<article class=\"card v-{}\" data-clone=\"{}\"><header><span class=\"cname\">{}</span>{}",
-            verdict.map_or("pass", verdict_class),
-            esc(&c.clone),
-            esc(&c.clone),
-            verdict.map(badge).unwrap_or_default()
-        );
-        let drift = c
-            .trajectories
-            .iter()
-            .filter(|t| t.exceeds_drift_limit)
-            .count();
-        w!(
-            s,
-            "<span class=\"meta\">{} passage{} · {} tracked{}</span></header><div class=\"plot\">{}</div>",
-            c.passages.len(),
-            if c.passages.len() == 1 { "" } else { "s" },
-            c.trajectories.len(),
-            if drift > 0 {
-                format!(" · {drift} over the drift limit")
-            } else {
-                String::new()
-            },
-            trajectory_plot(c, set)
-        );
-        if !c.trajectories.is_empty() {
-            s.push_str(
-                "<div class=\"tablewrap\"><table class=\"verdicts\" data-plot=\"trajectory-table\"><thead><tr>\
-                 <th scope=\"col\">Variant · flags</th><th scope=\"col\">Fraction by passage</th>\
-                 <th scope=\"col\" class=\"r\">First → last (p) · slope</th></tr></thead><tbody>",
-            );
-            for t in &c.trajectories {
-                let path: Vec<String> = t
-                    .points
-                    .iter()
-                    .map(|p| {
-                        if p.depth == 0 {
-                            "–".into()
-                        } else if p.called {
-                            format!("<b>{}</b>", pct(p.af))
-                        } else {
-                            pct(p.af)
-                        }
-                    })
-                    .collect();
-                let class = if t.exceeds_drift_limit {
-                    "v-fail"
-                } else if alarming(t) {
-                    "v-inc"
-                } else {
-                    "v-pass"
-                };
-                let flags: Vec<&str> = t.flags.iter().map(|f| f.as_str()).collect();
-                w!(
-                    s,
-                    "<tr class=\"{class}\" data-variant=\"{}\" data-flags=\"{}\"><td><b>{}</b>{}<br><small>{}{}</small></td><td>{}</td><td class=\"num\">{}<br><small>{}</small></td></tr>",
-                    esc(&t.variant),
-                    flags.join(" "),
-                    esc(&t.variant),
-                    if t.target { " (target)" } else { "" },
-                    if flags.is_empty() {
-                        "one passage".to_string()
-                    } else {
-                        flags.join(" ")
-                    },
-                    if t.exceeds_drift_limit {
-                        " · <b>drift rule</b>"
-                    } else {
-                        ""
-                    },
-                    path.join(" → "),
-                    t.overall.as_ref().map_or_else(|| "–".into(), |o| format!(
-                        "{:+.1} points (p {})",
-                        o.change * 100.0,
-                        p_text(o.p_value)
-                    )),
-                    t.slope.map_or_else(|| "–".into(), |v| format!(
-                        "{:+.2} points {}",
-                        v * 100.0,
-                        match set.axis {
-                            PassageKind::Number => "per passage",
-                            PassageKind::Date => "per day",
-                        }
-                    )),
-                );
-            }
-            s.push_str("</tbody></table></div>");
-        }
-        if c.trajectories.len() > MAX_SERIES {
-            w!(
-                s,
-                "<p class=\"fine\">{} variants drawn of {}; all are in the table.</p>",
-                MAX_SERIES,
-                c.trajectories.len()
-            );
-        }
-        s.push_str("</article>");
     }
-    s.push_str("</div></section>\n");
+}
+
+/// A tracked clone's card: its verdict, trajectory plot and table of tests.
+fn trajectory_card(sel: &Selection, set: &TrackSet, c: &CloneTrack) -> Markup {
+    let verdict = sel
+        .clones
+        .iter()
+        .find(|v| v.clone == c.clone)
+        .map(|v| v.verdict);
+    let drift = c
+        .trajectories
+        .iter()
+        .filter(|t| t.exceeds_drift_limit)
+        .count();
+    let name = Text(&c.clone);
+    html! {
+        article class={ "card v-" (verdict.map_or("pass", verdict_class)) } data-clone=(name) {
+            header {
+                span class="cname" { (name) }
+                @if let Some(v) = verdict { (verdict_badge(v)) }
+                span class="meta" {
+                    (c.passages.len()) " passage" @if c.passages.len() != 1 { "s" }
+                    " · " (c.trajectories.len()) " tracked"
+                    @if drift > 0 { " · " (drift) " over the drift limit" }
+                }
+            }
+            div class="plot" { (svg_markup(trajectory_plot(c, set))) }
+            @if !c.trajectories.is_empty() {
+                div class="tablewrap" { table class="verdicts" data-plot="trajectory-table" {
+                    thead { tr {
+                        th scope="col" { "Variant · flags" }
+                        th scope="col" { "Fraction by passage" }
+                        th scope="col" class="r" { "First → last (p) · slope" }
+                    } }
+                    tbody { @for t in &c.trajectories { (trajectory_row(t, set.axis)) } }
+                } }
+            }
+            @if c.trajectories.len() > MAX_SERIES {
+                p class="fine" { (MAX_SERIES) " variants drawn of " (c.trajectories.len()) "; all are in the table." }
+            }
+        }
+    }
+}
+
+/// A variant's row in a tracked clone's table: flags, fraction at each passage, the
+/// first → last test and the slope.
+fn trajectory_row(t: &Trajectory, axis: PassageKind) -> Markup {
+    let class = if t.exceeds_drift_limit {
+        "v-fail"
+    } else if alarming(t) {
+        "v-inc"
+    } else {
+        "v-pass"
+    };
+    let flags: Vec<&str> = t.flags.iter().map(|f| f.as_str()).collect();
+    let flags = flags.join(" ");
+    let variant = Text(&t.variant);
+    html! {
+        tr class=(class) data-variant=(variant) data-flags=(flags) {
+            td {
+                b { (variant) } @if t.target { " (target)" } br;
+                small {
+                    @if flags.is_empty() { "one passage" } @else { (flags) }
+                    @if t.exceeds_drift_limit { " · " b { "drift rule" } }
+                }
+            }
+            td {
+                @for (k, p) in t.points.iter().enumerate() {
+                    @if k > 0 { " → " }
+                    @if p.depth == 0 { "–" } @else if p.called { b { (pct(p.af)) } } @else { (pct(p.af)) }
+                }
+            }
+            td class="num" {
+                @match &t.overall {
+                    Some(o) => (format!("{:+.1} points (p {})", o.change * 100.0, p_text(o.p_value))),
+                    None => "–",
+                }
+                br;
+                small {
+                    @match t.slope {
+                        Some(v) => (format!("{:+.2} points {}", v * 100.0, unit(axis))),
+                        None => "–",
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
