@@ -267,7 +267,7 @@ where
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|e| Error::Config(format!("cannot start {threads} threads: {e}")))?;
+        .map_err(|e| Error::System(format!("cannot start {threads} threads: {e}")))?;
     pool.install(|| count_in_pool(inputs, config, threads, observer, &sink))
 }
 

@@ -18,44 +18,15 @@ use crate::reference::MT_LENGTH;
 use rayon::prelude::*;
 use rust_htslib::bam::record::{Aux, Record};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
 
-/// A small, fast hasher for read names (FxHash): the stash of waiting mates is hit by
-/// every overlapping pair.
-#[derive(Default)]
-struct FxHasher(u64);
+/// The stash of waiting mates is hit by every overlapping pair: read names are hashed
+/// with FxHash (rustc-hash), not SipHash.
+type FxBuild = rustc_hash::FxBuildHasher;
 
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
-        }
-    }
-    fn finish(&self) -> u64 {
-        // splitmix64's finaliser: spread the entropy into every bit (hashbrown takes the
-        // bucket from the low bits and the tag from the high ones).
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
-
-type FxBuild = BuildHasherDefault<FxHasher>;
-
-const FLAG_PAIRED: u16 = 0x1;
-const FLAG_MATE_UNMAPPED: u16 = 0x8;
-const FLAG_REVERSE: u16 = 0x10;
-const FLAG_FIRST: u16 = 0x40;
-const FLAG_SECONDARY: u16 = 0x100;
-const FLAG_SUPPLEMENTARY: u16 = 0x800;
+use crate::filter::flags::{
+    FIRST as FLAG_FIRST, MATE_UNMAPPED as FLAG_MATE_UNMAPPED, PAIRED as FLAG_PAIRED,
+    REVERSE as FLAG_REVERSE, SECONDARY as FLAG_SECONDARY, SUPPLEMENTARY as FLAG_SUPPLEMENTARY,
+};
 
 /// Counts of one clone within one window: rows from `offset` on, grown as reads need.
 #[derive(Debug, Default)]
@@ -935,7 +906,7 @@ pub(crate) fn run_pipelined(
         drop(full_tx);
         let out = counter
             .join()
-            .map_err(|_| Error::Config("the counting thread panicked".into()))?;
+            .map_err(|_| Error::Internal("the counting thread panicked".into()))?;
         read.map(|()| out)
     })
 }
