@@ -644,6 +644,9 @@ struct Worker<'a, 'i> {
 }
 
 impl Worker<'_, '_> {
+    /// Go through the records of `data`: those of this share are decoded and counted;
+    /// every other one only passes [`Feed::admit`] (contig, order, expiry of kept mates,
+    /// the end), so every counter stops, and fails, where a single reader would.
     fn feed(
         &mut self,
         data: &[u8],

@@ -26,8 +26,8 @@ pub(crate) const SEGMENT_BYTES: usize = 2 << 20;
 /// A segment ends once its blocks inflate to this many bytes, whatever their compressed
 /// size: reads that compress well (real, binned qualities; amplicon-deep duplicates)
 /// inflate 10-50 fold, and a segment of 2 MB compressed would hold up to 100 MB
-/// (aligner output with binned qualities inflates about sixfold: under the cap).
-pub(crate) const SEGMENT_INFLATED_BYTES: usize = 8 * SEGMENT_BYTES;
+/// (aligner output inflates about sixfold, so its segments end at the cap too).
+pub(crate) const SEGMENT_INFLATED_BYTES: usize = 4 * SEGMENT_BYTES;
 
 /// Fixed BGZF header: gzip header with one `BC` extra subfield holding the block size.
 const HEADER: usize = 18;
@@ -216,6 +216,8 @@ thread_local! {
 /// rayon pool or, with `parallel` false, on this thread.
 pub(crate) fn inflate(seg: &Segment, out: &mut Vec<u8>, path: &Path, parallel: bool) -> Result<()> {
     if out.len() < seg.out_len {
+        // Exactly what the segment needs: a doubling growth would hold twice the cap.
+        out.reserve_exact(seg.out_len - out.len());
         out.resize(seg.out_len, 0);
     }
     let mut rest = &mut out[..seg.out_len];
