@@ -560,11 +560,10 @@ fn check_bam_index(path: &Path, tid: u32) -> Result<()> {
             end >> 16
         )));
     }
-    match first_record_at(path, start) {
-        Ok(Some(rec)) if rec.tid() == tid as i32 => Ok(()),
-        Ok(Some(rec)) => Err(stale(format!(
-            "points to a read on contig #{} where the mt contig's reads should start",
-            rec.tid()
+    match first_record_tid(path, start) {
+        Ok(Some(t)) if t == tid as i32 => Ok(()),
+        Ok(Some(t)) => Err(stale(format!(
+            "points to a read on contig #{t} where the mt contig's reads should start"
         ))),
         Ok(None) => Err(stale("points past the end of the file".into())),
         Err(e) => Err(stale(format!(
@@ -590,39 +589,37 @@ fn is_block_start(path: &Path, offset: u64, len: u64) -> bool {
         .is_ok_and(|()| magic == [0x1f, 0x8b, 8, 4])
 }
 
-/// Decode the record at BGZF virtual offset `voffset` of the BAM at `path`.
-fn first_record_at(path: &Path, voffset: u64) -> std::result::Result<Option<bam::Record>, String> {
+/// The contig (tid) of the record at BGZF virtual offset `voffset` of the BAM at
+/// `path`; `None` when the offset lies past the end of the file.
+fn first_record_tid(path: &Path, voffset: u64) -> std::result::Result<Option<i32>, String> {
     let len = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
     let (coffset, uoffset) = (voffset >> 16, (voffset & 0xffff) as usize);
     if coffset >= len {
         return Ok(None);
     }
-    // Two blocks at most: the record may start near a block end.
+    // A few 128-KiB segments at most: the record may start near a block end.
     let mut blocks = bgzf::BlockReader::open(path, coffset, 1 << 17).map_err(|e| e.to_string())?;
-    let mut data = Vec::new();
     let mut buf = Vec::new();
     let mut cursor = bgzf::RecordCursor::new(uoffset);
     let mut rec = bam::Record::new();
-    let mut found = None;
+    let mut tid = None;
     for _ in 0..4 {
         let Some(seg) = blocks.next_segment().map_err(|e| e.to_string())? else {
             break;
         };
         bgzf::inflate(&seg, &mut buf, path, false).map_err(|e| e.to_string())?;
-        data.clear();
-        data.extend_from_slice(&buf[..seg.inflated_len()]);
         let mut take = |r: &bam::Record| {
-            found = Some(r.clone());
+            tid = Some(r.tid());
             Ok(false)
         };
-        match cursor.feed(&data, &mut rec, &mut take) {
-            Ok(_) if found.is_some() => return Ok(found),
+        match cursor.feed(&buf[..seg.inflated_len()], &mut rec, &mut take) {
+            Ok(_) if tid.is_some() => break,
             Ok(_) => {}
             Err(bgzf::CursorError::Decode(e)) => return Err(e.to_string()),
             Err(bgzf::CursorError::Count(e)) => return Err(e.to_string()),
         }
     }
-    Ok(found)
+    Ok(tid)
 }
 
 /// One reader over an input through htslib: indexed (jumping to a region) or streamed.
