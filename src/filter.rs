@@ -157,6 +157,10 @@ pub struct ReadTally {
     pub dropped: [u64; 10],
     /// Used reads whose mate maps to another contig (kept by default; a NUMT signal).
     pub mate_other_contig_kept: u64,
+    /// Overlapping mates counted as two reads because the mates kept waiting for their
+    /// partner had reached the memory bound (see `count`'s README section).
+    #[serde(default)]
+    pub overlaps_counted_apart: u64,
 }
 
 impl ReadTally {
@@ -183,6 +187,7 @@ impl ReadTally {
             *a += b;
         }
         self.mate_other_contig_kept += other.mate_other_contig_kept;
+        self.overlaps_counted_apart += other.overlaps_counted_apart;
     }
 }
 

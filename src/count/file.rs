@@ -43,7 +43,7 @@ use crate::error::{Error, Result};
 use crate::output::{AtomicFile, BgzfWriter};
 use crate::reference::{rcrs, MT_LENGTH, RCRS_MD5};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader, Read as _, Write};
+use std::io::{BufRead, BufReader, Read as _};
 use std::path::Path;
 
 /// Version of the counts format written by this build; `call` refuses other versions.
@@ -182,28 +182,36 @@ pub fn render(header: &CountsHeader, counts: &Counts) -> String {
     out.push_str(&COLUMNS.join("\t"));
     out.push('\n');
     let by_anchor = counts.indels_by_anchor();
+    let mut num = itoa::Buffer::new();
     for (i, s) in counts.sites().iter().enumerate() {
-        let _ = write!(out, "{}\t{}", i + 1, rcrs()[i] as char);
+        out.push_str(num.format(i + 1));
+        out.push('\t');
+        out.push(rcrs()[i] as char);
+        let mut field = |n: u64| {
+            out.push('\t');
+            out.push_str(num.format(n));
+        };
         for a in 0..6 {
-            let _ = write!(out, "\t{}\t{}", s.n[FWD][a], s.n[REV][a]);
+            field(u64::from(s.n[FWD][a]));
+            field(u64::from(s.n[REV][a]));
         }
-        let _ = write!(
-            out,
-            "\t{}\t{}\t{}\t{}\t{}",
+        for n in [
             s.n[FWD][INS],
             s.n[REV][INS],
             s.n[FWD][LOWQ],
             s.n[REV][LOWQ],
-            s.depth()
-        );
-        for a in 0..5 {
-            let _ = write!(out, "\t{}\t{}", s.qsum[FWD][a], s.qsum[REV][a]);
+            s.depth(),
+        ] {
+            field(u64::from(n));
         }
-        let _ = write!(
-            out,
-            "\t{}\t{}\t{}\t",
-            s.mate_other_contig, s.read_starts, s.read_ends
-        );
+        for a in 0..5 {
+            field(s.qsum[FWD][a]);
+            field(s.qsum[REV][a]);
+        }
+        for n in [s.mate_other_contig, s.read_starts, s.read_ends] {
+            field(u64::from(n));
+        }
+        out.push('\t');
         let events = &by_anchor[i];
         if events.is_empty() {
             out.push('.');
@@ -225,7 +233,7 @@ pub fn write(path: &Path, header: &CountsHeader, counts: &Counts) -> Result<()> 
     let text = render(header, counts);
     let file = AtomicFile::create(path)?;
     let mut w = BgzfWriter::new(file);
-    w.write_all(text.as_bytes())
+    w.write_all_parallel(text.as_bytes())
         .map_err(|e| Error::io(path, "cannot write", e))?;
     let file = w.finish().map_err(|e| Error::io(path, "cannot write", e))?;
     file.commit()

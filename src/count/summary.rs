@@ -49,6 +49,15 @@ pub struct ReadsSummary {
     pub dropped: BTreeMap<String, u64>,
     /// Counted reads whose mate maps to another contig (possible NUMT evidence).
     pub mate_other_contig_kept: u64,
+    /// Left mates of overlapping pairs counted as reads of their own, both mates then
+    /// counting where they overlap, because the mates waiting for their partner had
+    /// reached the memory bound (only at depths far beyond 100,000x; absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub overlaps_counted_apart: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl From<&ReadTally> for ReadsSummary {
@@ -62,6 +71,7 @@ impl From<&ReadTally> for ReadsSummary {
                 .map(|r| (r.name().to_string(), t.dropped(*r)))
                 .collect(),
             mate_other_contig_kept: t.mate_other_contig_kept,
+            overlaps_counted_apart: t.overlaps_counted_apart,
         }
     }
 }

@@ -158,11 +158,21 @@ fn aux_bytes<'r>(rec: &'r Record, tag: &[u8], buf: &'r mut Vec<u8>) -> Option<&'
     }
 }
 
+/// A left mate kept until its overlapping partner arrives.
 struct Stashed {
+    /// Read name (the only copy: the expiry queue holds its hash).
+    name: Box<[u8]>,
+    hash: u64,
     group: usize,
     serial: u64,
     mate: MateObs,
 }
+
+/// Most observations kept for mates waiting for their partner, per counter: about
+/// 16 MB. At 100,000x (real amplicon reads, 2x151, overlapping mates) a counter keeps
+/// about a tenth of this; past it, a new left mate is counted as a read of its own and
+/// tallied ([`ReadTally::overlaps_counted_apart`]), so memory stays bounded at any depth.
+const PENDING_OBS_CAP: usize = 2 << 20;
 
 struct UnitState<'a> {
     cfg: &'a CountConfig,
@@ -173,12 +183,19 @@ struct UnitState<'a> {
     groups: Vec<GroupAcc>,
     names: Vec<String>,
     index: HashMap<Vec<u8>, usize>,
-    stash: HashMap<Vec<u8>, Stashed, FxBuild>,
+    /// Kept left mates, found by read name (or by serial, from the expiry queue).
+    stash: hashbrown::HashTable<Stashed>,
+    hasher: FxBuild,
+    /// Observations held in `stash`.
+    pending_obs: usize,
+    /// Most observations `stash` may hold ([`PENDING_OBS_CAP`]; lower in tests).
+    pending_cap: usize,
     /// Observation buffers of committed mates, reused.
     pool: Vec<CollectSink>,
     /// Whether reads go to one clone only (no --split-by): no group lookup per read.
     single: bool,
-    expiry: BTreeMap<(u32, u64), Vec<u8>>,
+    /// (mate start, serial) -> hash of the read name, of every kept mate.
+    expiry: BTreeMap<(u32, u64), u64>,
     serial: u64,
     out: UnitOutput,
     ins_buf: Vec<u8>,
@@ -268,9 +285,16 @@ impl<'a> UnitState<'a> {
         }
     }
 
-    /// Give a committed mate's buffers back for reuse.
+    /// Remove and return the kept mate with name hash `hash` that `is` picks.
+    fn take_stashed(&mut self, hash: u64, is: impl Fn(&Stashed) -> bool) -> Option<Stashed> {
+        let (s, _) = self.stash.find_entry(hash, is).ok()?.remove();
+        self.pending_obs -= s.mate.obs.len();
+        Some(s)
+    }
+
+    /// Give a committed mate's buffers back for reuse (those big enough for a read).
     fn recycle(&mut self, m: MateObs) {
-        if self.pool.len() < 4096 {
+        if self.pool.len() < 4096 && m.obs.capacity() >= 64 {
             let mut obs = m.obs;
             let mut events = m.events;
             obs.clear();
@@ -331,9 +355,11 @@ impl<'a> UnitState<'a> {
         let mpos = rec.mpos() as u32;
         let first = flags & FLAG_FIRST != 0;
         let qname = rec.qname();
-        let is_right = mpos < v.pos || (mpos == v.pos && self.stash.contains_key(qname));
+        let hash = std::hash::BuildHasher::hash_one(&self.hasher, qname);
+        let is_right = mpos < v.pos
+            || (mpos == v.pos && self.stash.find(hash, |s| &*s.name == qname).is_some());
         if is_right {
-            if let Some(left) = self.stash.remove(qname) {
+            if let Some(left) = self.take_stashed(hash, |s| &*s.name == qname) {
                 // Keep only what the left mate can see: up to one past its last base.
                 let left_last = left
                     .mate
@@ -369,21 +395,38 @@ impl<'a> UnitState<'a> {
                     }
                 }
             }
+        } else if mpos < ref_end && self.pending_obs >= self.pending_cap {
+            // The memory bound: count this pair as two reads.
+            self.groups[g].tally.overlaps_counted_apart += 1;
+            self.direct(g, &v, false);
         } else if mpos < ref_end {
             // The mate starts inside this read: count what lies before it now, keep the
             // rest until the mate arrives.
-            let mate = self.route(g, &v, first, mpos, u32::MAX);
+            let mut mate = self.route(g, &v, first, mpos, u32::MAX);
+            // Keep exactly what is needed; the walk's buffer goes back to the pool.
+            let obs = mate.obs.as_slice().to_vec();
+            let events = std::mem::take(&mut mate.events);
+            self.recycle(mate.replace_obs(obs, events));
             self.serial += 1;
             if mpos < self.end {
-                self.expiry.insert((mpos, self.serial), qname.to_vec());
+                self.expiry.insert((mpos, self.serial), hash);
             }
-            self.stash.insert(
-                qname.to_vec(),
+            // A second left mate of the same name replaces the first (which is then
+            // not counted), as a map keyed by name would.
+            if let Some(old) = self.take_stashed(hash, |s| &*s.name == qname) {
+                self.recycle(old.mate);
+            }
+            self.pending_obs += mate.obs.len();
+            self.stash.insert_unique(
+                hash,
                 Stashed {
+                    name: qname.into(),
+                    hash,
                     group: g,
                     serial: self.serial,
                     mate,
                 },
+                |s| s.hash,
             );
         } else {
             self.direct(g, &v, false);
@@ -396,23 +439,21 @@ impl<'a> UnitState<'a> {
             if entry.key().0 >= pos {
                 break;
             }
-            let ((_, serial), qname) = entry.remove_entry();
-            if self.stash.get(&qname).is_some_and(|s| s.serial == serial) {
-                if let Some(s) = self.stash.remove(&qname) {
-                    let min_bq = self.cfg.filter.min_base_quality;
-                    commit_single(&s.mate, &mut self.groups[s.group].sink(min_bq, 0, false));
-                    self.recycle(s.mate);
-                }
+            let ((_, serial), hash) = entry.remove_entry();
+            if let Some(s) = self.take_stashed(hash, |s| s.serial == serial) {
+                let min_bq = self.cfg.filter.min_base_quality;
+                commit_single(&s.mate, &mut self.groups[s.group].sink(min_bq, 0, false));
+                self.recycle(s.mate);
             }
         }
     }
 
     fn finish(mut self) -> UnitOutput {
         self.expire(u32::MAX);
-        for (qname, s) in std::mem::take(&mut self.stash) {
+        for s in std::mem::take(&mut self.stash) {
             // Mates expected in later windows.
             self.out.outgoing.push(PendingMate {
-                qname,
+                qname: s.name.into_vec(),
                 group: self.names[s.group].clone(),
                 mate: s.mate,
             });
@@ -440,7 +481,10 @@ impl<'a> UnitState<'a> {
             groups: Vec::new(),
             names: Vec::new(),
             index: HashMap::new(),
-            stash: HashMap::default(),
+            stash: hashbrown::HashTable::new(),
+            hasher: FxBuild::default(),
+            pending_obs: 0,
+            pending_cap: PENDING_OBS_CAP,
             pool: Vec::new(),
             single: grouper.is_single(),
             expiry: BTreeMap::new(),
@@ -743,7 +787,9 @@ fn run_fast_with(
         match blocks.next_segment()? {
             Some(seg) => {
                 inflate(&seg, buf, path, parallel)?;
-                Ok(Some(seg.inflated_len()))
+                let len = seg.inflated_len();
+                blocks.recycle(seg);
+                Ok(Some(len))
             }
             None => Ok(None),
         }
@@ -984,6 +1030,59 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn waiting_mates_are_bounded_and_counted_apart_past_the_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        // 2x150 reads of 150-250-bp fragments: most mates overlap.
+        let spec = crate::sim::SimSpec::from_toml_str(
+            "seed = 5\n[[clones]]\nname = \"c\"\ndepth = 200\nfragment_mean = 200\n\
+             fragment_sd = 25\nhaplotypes = [{ fraction = 0.3, snvs = [\"3243A>G\"] }]\n",
+        )
+        .unwrap();
+        let sim = crate::sim::simulate(&spec, &dir.path().join("sim"), 1).unwrap();
+        let info = inspect(&sim.clones[0].bam, &InputOptions::default()).unwrap();
+        let grouper = Grouper::new(&info, None, None);
+        let run = |overlaps: OverlapMode, cap: usize| {
+            let cfg = CountConfig {
+                overlaps,
+                ..CountConfig::default()
+            };
+            let mut reader = AlignmentReader::open(&info, 0, MT_LENGTH, 0, false).unwrap();
+            let mut st = UnitState::new(&cfg, &info, &grouper, 0, MT_LENGTH);
+            st.pending_cap = cap;
+            let mut feed = Feed::new(&info, 0, 0, MT_LENGTH);
+            let mut rec = Record::new();
+            let mut peak = 0;
+            while let Some(r) = reader.read(&mut rec) {
+                r.unwrap();
+                assert!(feed.record(&mut st, &rec, &grouper, &Silent).unwrap());
+                peak = peak.max(st.pending_obs);
+            }
+            let mut groups = merge(vec![st.finish()], cfg.filter.min_base_quality).groups;
+            let (counts, tally) = groups.pop().unwrap().1;
+            let depth: u64 = counts.sites().iter().map(|s| u64::from(s.depth())).sum();
+            (counts, tally, depth, peak)
+        };
+        let (fragment, t_fragment, d_fragment, peak_free) = run(OverlapMode::Fragment, usize::MAX);
+        let (independent, _, d_independent, _) = run(OverlapMode::Independent, usize::MAX);
+        assert_eq!(t_fragment.overlaps_counted_apart, 0);
+        assert!(d_fragment < d_independent, "the mates overlap");
+        // No room at all: every overlapping pair counts as two reads, as `independent`.
+        let (none, t_none, _, peak_none) = run(OverlapMode::Fragment, 0);
+        assert!(none == independent);
+        assert_eq!(peak_none, 0);
+        assert!(t_none.overlaps_counted_apart > 1000);
+        // A bound under the free peak: held to it (plus the last mate kept), pairs past it
+        // counted apart, the rest reconciled.
+        let cap = peak_free / 4;
+        let (some, t_some, d_some, peak_some) = run(OverlapMode::Fragment, cap);
+        assert!(peak_some <= cap + 300, "{peak_some} kept, bound {cap}");
+        assert!(t_some.overlaps_counted_apart > 0);
+        assert!(t_some.overlaps_counted_apart < t_none.overlaps_counted_apart);
+        assert!(d_fragment < d_some && d_some < d_independent);
+        assert!(some != fragment);
     }
 
     #[test]

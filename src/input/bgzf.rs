@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use rust_htslib::bam::Record;
 use std::cell::RefCell;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// Compressed bytes read per segment (about 80 blocks; twice that is in memory while
@@ -33,6 +33,9 @@ pub(crate) const SEGMENT_INFLATED_BYTES: usize = 4 * SEGMENT_BYTES;
 const HEADER: usize = 18;
 /// CRC32 and ISIZE.
 const FOOTER: usize = 8;
+/// Buffer of the reader under [`BlockReader`] (a few blocks per `read` call).
+const READ_BUFFER: usize = 256 << 10;
+
 /// Largest inflated block.
 const MAX_ISIZE: usize = 1 << 16;
 
@@ -65,19 +68,23 @@ impl Segment {
 }
 
 /// Reads whole BGZF blocks from a file offset on, a segment at a time.
+///
+/// Blocks are read one by one (header, then the rest of the block) through a buffered
+/// reader, so a segment ends exactly where its size or inflated cap says, with no bytes
+/// read ahead to carry over; segment buffers given back with [`BlockReader::recycle`]
+/// are reused, so reading allocates nothing once the first segments are in flight.
 #[derive(Debug)]
 pub(crate) struct BlockReader {
-    file: File,
+    file: BufReader<File>,
     path: PathBuf,
-    /// File offset of `carry[0]`.
+    /// File offset of the next block.
     offset: u64,
-    /// Bytes read after the last whole block handed out.
-    carry: Vec<u8>,
     /// Compressed bytes to read per segment.
     segment_bytes: usize,
     /// Most inflated bytes per segment (at least one block).
     inflated_cap: usize,
-    at_eof: bool,
+    /// Buffers of segments already inflated, for reuse.
+    spare: Vec<(Vec<u8>, Vec<Span>)>,
     done: bool,
 }
 
@@ -97,6 +104,20 @@ fn block_error(path: &Path, offset: u64, what: &str) -> Error {
     )
 }
 
+/// Read into `buf` until it is full or the file ends; the number of bytes read.
+fn read_full(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 impl BlockReader {
     /// Read blocks from file offset `start` (a block start) on, to the end of the file
     /// or until the caller stops asking, about `segment_bytes` compressed bytes (at
@@ -107,15 +128,14 @@ impl BlockReader {
         let mut file = File::open(path).map_err(io)?;
         file.seek(SeekFrom::Start(start)).map_err(io)?;
         Ok(BlockReader {
-            file,
+            file: BufReader::with_capacity(READ_BUFFER, file),
             path: path.to_owned(),
             offset: start,
-            carry: Vec::new(),
-            segment_bytes,
+            segment_bytes: segment_bytes.max(1),
             inflated_cap: segment_bytes
                 .saturating_mul(SEGMENT_INFLATED_BYTES / SEGMENT_BYTES)
                 .max(MAX_ISIZE),
-            at_eof: false,
+            spare: Vec::new(),
             done: false,
         })
     }
@@ -124,77 +144,78 @@ impl BlockReader {
         block_error(&self.path, offset, what)
     }
 
+    fn ends_inside(&self, offset: u64) -> Error {
+        Error::corrupt(
+            &self.path,
+            format!(
+                "the file ends inside a BGZF block at byte {offset}; the file is truncated or corrupt"
+            ),
+        )
+    }
+
+    /// Give the buffers of an inflated segment back for the next ones.
+    pub fn recycle(&mut self, seg: Segment) {
+        if self.spare.len() < 2 {
+            self.spare.push((seg.bytes, seg.blocks));
+        }
+    }
+
     /// The next segment of whole blocks; `None` after the last.
     pub fn next_segment(&mut self) -> Result<Option<Segment>> {
         if self.done {
             return Ok(None);
         }
-        let mut bytes = std::mem::take(&mut self.carry);
-        let base = self.offset;
-        let want = self
-            .segment_bytes
-            .max(bytes.len() + MAX_ISIZE + HEADER + FOOTER);
-        if !self.at_eof && bytes.len() < want {
-            let have = bytes.len();
-            bytes.resize(want, 0);
-            let mut filled = have;
-            while filled < want {
-                match self.file.read(&mut bytes[filled..]) {
-                    Ok(0) => {
-                        self.at_eof = true;
-                        break;
-                    }
-                    Ok(n) => filled += n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(Error::io(&self.path, "cannot read", e)),
-                }
-            }
-            bytes.truncate(filled);
-        }
-        let mut blocks = Vec::new();
-        let mut pos = 0usize;
+        let (mut bytes, mut blocks) = self.spare.pop().unwrap_or_default();
+        bytes.clear();
+        blocks.clear();
         let mut out_len = 0usize;
-        while bytes.len() - pos >= HEADER && out_len < self.inflated_cap {
-            let offset = base + pos as u64;
-            let h = &bytes[pos..pos + HEADER];
+        let io = |e| Error::io(&self.path, "cannot read", e);
+        while bytes.len() < self.segment_bytes && out_len < self.inflated_cap {
+            let at = bytes.len();
+            let offset = self.offset + at as u64;
+            let mut h = [0u8; HEADER];
+            match read_full(&mut self.file, &mut h).map_err(io)? {
+                0 => {
+                    self.done = true;
+                    break;
+                }
+                HEADER => {}
+                _ => return Err(self.ends_inside(offset)),
+            }
             if h[0] != 31 || h[1] != 139 || h[2] != 8 || h[3] & 4 == 0 {
                 return Err(self.corrupt(offset, "not a gzip block header"));
             }
-            if le16(h, 10) != 6 || h[12] != b'B' || h[13] != b'C' || le16(h, 14) != 2 {
+            if le16(&h, 10) != 6 || h[12] != b'B' || h[13] != b'C' || le16(&h, 14) != 2 {
                 return Err(self.corrupt(offset, "no BGZF block size field"));
             }
-            let len = le16(h, 16) + 1;
+            let len = le16(&h, 16) + 1;
             if len < HEADER + FOOTER {
                 return Err(self.corrupt(offset, "block size too small"));
             }
-            if bytes.len() - pos < len {
-                break;
+            bytes.extend_from_slice(&h);
+            // Appended without zero-filling first.
+            let rest = (len - HEADER) as u64;
+            if (&mut self.file)
+                .take(rest)
+                .read_to_end(&mut bytes)
+                .map_err(io)?
+                < len - HEADER
+            {
+                return Err(self.ends_inside(offset));
             }
-            let isize = le32(&bytes, pos + len - 4) as usize;
+            let isize = le32(&bytes, at + len - 4) as usize;
             if isize > MAX_ISIZE {
                 return Err(self.corrupt(offset, "inflated size over 64 KiB"));
             }
             blocks.push(Span {
-                at: pos,
+                at,
                 len,
                 out_len: isize,
                 offset,
             });
             out_len += isize;
-            pos += len;
         }
-        if self.at_eof && pos < bytes.len() && out_len < self.inflated_cap {
-            return Err(Error::corrupt(
-                &self.path,
-                format!(
-                    "the file ends inside a BGZF block at byte {}; the file is truncated or corrupt",
-                    base + pos as u64
-                ),
-            ));
-        }
-        self.carry = bytes[pos..].to_vec();
-        self.offset = base + pos as u64;
-        bytes.truncate(pos);
+        self.offset += bytes.len() as u64;
         if blocks.is_empty() {
             self.done = true;
             return Ok(None);

@@ -284,6 +284,32 @@ pub const BGZF_EOF: [u8; 28] = [
     0, 0, 0, 0, 0, 0, 0,
 ];
 
+/// One BGZF block (header, deflated `data`, CRC32, ISIZE) of at most [`BGZF_BLOCK`]
+/// bytes of `data`.
+fn compress_block(data: &[u8], level: Compression) -> io::Result<Vec<u8>> {
+    let mut enc = DeflateEncoder::new(Vec::with_capacity(data.len() / 2 + 64), level);
+    enc.write_all(data)?;
+    let mut cdata = enc.finish()?;
+    if cdata.len() > 0xffff - 26 {
+        // Incompressible: store (level 0) to fit in one block.
+        let mut enc = DeflateEncoder::new(Vec::new(), Compression::none());
+        enc.write_all(data)?;
+        cdata = enc.finish()?;
+    }
+    let mut crc = Crc::new();
+    crc.update(data);
+    let bsize = (cdata.len() + 25) as u16;
+    let mut block = Vec::with_capacity(cdata.len() + 26);
+    block.extend_from_slice(&[
+        0x1f, 0x8b, 0x08, 0x04, 0, 0, 0, 0, 0, 0xff, 0x06, 0, 0x42, 0x43, 0x02, 0, 0, 0,
+    ]);
+    block[16..18].copy_from_slice(&bsize.to_le_bytes());
+    block.extend_from_slice(&cdata);
+    block.extend_from_slice(&crc.sum().to_le_bytes());
+    block.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    Ok(block)
+}
+
 /// A BGZF writer (readable by `bgzip -d`, `zcat`, htslib, tabix). Output is
 /// deterministic: the same input gives the same bytes.
 pub struct BgzfWriter<W: Write> {
@@ -303,30 +329,31 @@ impl<W: Write> BgzfWriter<W> {
     }
 
     fn write_block(&mut self) -> io::Result<()> {
-        let data = std::mem::take(&mut self.buf);
-        let mut enc = DeflateEncoder::new(Vec::with_capacity(data.len() / 2 + 64), self.level);
-        enc.write_all(&data)?;
-        let mut cdata = enc.finish()?;
-        if cdata.len() > 0xffff - 26 {
-            // Incompressible: store (level 0) to fit in one block.
-            let mut enc = DeflateEncoder::new(Vec::new(), Compression::none());
-            enc.write_all(&data)?;
-            cdata = enc.finish()?;
-        }
-        let mut crc = Crc::new();
-        crc.update(&data);
-        let bsize = (cdata.len() + 25) as u16;
-        let mut header = [
-            0x1f, 0x8b, 0x08, 0x04, 0, 0, 0, 0, 0, 0xff, 0x06, 0, 0x42, 0x43, 0x02, 0, 0, 0,
-        ];
-        header[16..18].copy_from_slice(&bsize.to_le_bytes());
-        self.inner.write_all(&header)?;
-        self.inner.write_all(&cdata)?;
-        self.inner.write_all(&crc.sum().to_le_bytes())?;
-        self.inner.write_all(&(data.len() as u32).to_le_bytes())?;
-        self.buf = data;
+        let block = compress_block(&self.buf, self.level)?;
+        self.inner.write_all(&block)?;
         self.buf.clear();
         Ok(())
+    }
+
+    /// Write all of `data`, compressing its whole blocks in parallel on the current
+    /// rayon pool. The bytes written are exactly those of [`Write::write_all`].
+    pub fn write_all_parallel(&mut self, mut data: &[u8]) -> io::Result<()> {
+        use rayon::prelude::*;
+        if !self.buf.is_empty() {
+            let take = (BGZF_BLOCK - self.buf.len()).min(data.len());
+            self.write_all(&data[..take])?;
+            data = &data[take..];
+        }
+        let whole = data.len() / BGZF_BLOCK * BGZF_BLOCK;
+        let level = self.level;
+        let blocks: Vec<Vec<u8>> = data[..whole]
+            .par_chunks(BGZF_BLOCK)
+            .map(|chunk| compress_block(chunk, level))
+            .collect::<io::Result<_>>()?;
+        for b in &blocks {
+            self.inner.write_all(b)?;
+        }
+        self.write_all(&data[whole..])
     }
 
     /// Write the last block and the EOF marker; returns the inner writer.
@@ -383,6 +410,21 @@ mod tests {
             w.finish().unwrap()
         };
         assert_eq!(a, b, "chunking of writes must not change the bytes");
+        // Blocks compressed in parallel, after a partial block and across pools: the
+        // same bytes.
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let c = pool.install(|| {
+                let mut w = BgzfWriter::new(Vec::new());
+                w.write_all(&text[..1000]).unwrap();
+                w.write_all_parallel(&text[1000..]).unwrap();
+                w.finish().unwrap()
+            });
+            assert_eq!(a, c, "parallel compression at {threads} threads");
+        }
         assert!(a.ends_with(&BGZF_EOF));
         let mut out = Vec::new();
         MultiGzDecoder::new(&a[..]).read_to_end(&mut out).unwrap();
