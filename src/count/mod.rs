@@ -480,6 +480,18 @@ where
             observer.warn(&w);
             warnings.push(w);
         }
+        if tally.overlaps_counted_apart > 0 {
+            let w = format!(
+                "{}: clone '{}': {} overlapping read pairs were counted as two reads each \
+                 (the mates waiting for their partner reached the memory bound); depth there \
+                 counts those fragments twice",
+                info.path.display(),
+                safe.name,
+                tally.overlaps_counted_apart
+            );
+            observer.warn(&w);
+            warnings.push(w);
+        }
         let summary = CountSummary::new(
             &safe,
             name_source,

@@ -8,8 +8,6 @@ pub mod rundir;
 pub use rundir::{Manifest, OutputDir, Product, RunRecord, LOCK_FILE, MANIFEST_FILE};
 
 use crate::error::{Error, Result};
-use flate2::write::DeflateEncoder;
-use flate2::{Compression, Crc};
 use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -285,19 +283,41 @@ pub const BGZF_EOF: [u8; 28] = [
 ];
 
 /// One BGZF block (header, deflated `data`, CRC32, ISIZE) of at most [`BGZF_BLOCK`]
-/// bytes of `data`.
-fn compress_block(data: &[u8], level: Compression) -> io::Result<Vec<u8>> {
-    let mut enc = DeflateEncoder::new(Vec::with_capacity(data.len() / 2 + 64), level);
-    enc.write_all(data)?;
-    let mut cdata = enc.finish()?;
+/// bytes of `data`, deflated by libdeflate (as htslib's `bgzip` does when built with it).
+fn compress_block(data: &[u8], level: i32) -> io::Result<Vec<u8>> {
+    use libdeflater::{CompressionLvl, Compressor};
+    thread_local! {
+        // One compressor per thread and level (its tables are a few hundred KB).
+        static COMPRESSORS: std::cell::RefCell<Vec<(i32, Compressor)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let deflate = |level: i32| -> io::Result<Vec<u8>> {
+        COMPRESSORS.with(|cs| {
+            let mut cs = cs.borrow_mut();
+            let k = match cs.iter().position(|(l, _)| *l == level) {
+                Some(k) => k,
+                None => {
+                    let lvl = CompressionLvl::new(level).map_err(|e| {
+                        io::Error::other(format!("compression level {level}: {e:?}"))
+                    })?;
+                    cs.push((level, Compressor::new(lvl)));
+                    cs.len() - 1
+                }
+            };
+            let c = &mut cs[k].1;
+            let mut out = vec![0u8; c.deflate_compress_bound(data.len())];
+            let n = c
+                .deflate_compress(data, &mut out)
+                .map_err(|e| io::Error::other(format!("cannot compress: {e:?}")))?;
+            out.truncate(n);
+            Ok(out)
+        })
+    };
+    let mut cdata = deflate(level)?;
     if cdata.len() > 0xffff - 26 {
         // Incompressible: store (level 0) to fit in one block.
-        let mut enc = DeflateEncoder::new(Vec::new(), Compression::none());
-        enc.write_all(data)?;
-        cdata = enc.finish()?;
+        cdata = deflate(0)?;
     }
-    let mut crc = Crc::new();
-    crc.update(data);
     let bsize = (cdata.len() + 25) as u16;
     let mut block = Vec::with_capacity(cdata.len() + 26);
     block.extend_from_slice(&[
@@ -305,7 +325,7 @@ fn compress_block(data: &[u8], level: Compression) -> io::Result<Vec<u8>> {
     ]);
     block[16..18].copy_from_slice(&bsize.to_le_bytes());
     block.extend_from_slice(&cdata);
-    block.extend_from_slice(&crc.sum().to_le_bytes());
+    block.extend_from_slice(&libdeflater::crc32(data).to_le_bytes());
     block.extend_from_slice(&(data.len() as u32).to_le_bytes());
     Ok(block)
 }
@@ -315,7 +335,7 @@ fn compress_block(data: &[u8], level: Compression) -> io::Result<Vec<u8>> {
 pub struct BgzfWriter<W: Write> {
     inner: W,
     buf: Vec<u8>,
-    level: Compression,
+    level: i32,
 }
 
 impl<W: Write> BgzfWriter<W> {
@@ -324,7 +344,7 @@ impl<W: Write> BgzfWriter<W> {
         BgzfWriter {
             inner,
             buf: Vec::with_capacity(BGZF_BLOCK),
-            level: Compression::new(6),
+            level: 6,
         }
     }
 
