@@ -21,6 +21,12 @@
 #              mates, origin-spanning split reads. Also at AMP_LOW and AMP_HIGH copies
 #              for the memory rows (about 11,000x and 100,000x).
 #   simulator  `mitosieve simulate`, 2x150, fragments 350 +- 50, unbinned qualities.
+#   wholegenome  the LOW-depth realistic reads under a GRCh38 header (the 24 primary
+#              nuclear contigs, chrM, as in hs38DH's order), plus WG_COPIES copies of
+#              them on as many nuclear contigs (chr1, chr2, ...; pairs kept, names
+#              renamed): a whole-genome BAM with WG_COPIES times more nuclear reads than
+#              mt reads. `count` on it against `count` on the mt-only BAM shows the
+#              index jump (time in proportion to the mt reads, not the file).
 #
 # Timings: one hyperfine comparison per input (RUNS runs after one warm-up, medians),
 # each with its own floor in the same comparison, so every ratio is measured in one run;
@@ -34,7 +40,7 @@
 # with `cargo install perbase --locked` into bench-out/cargo unless PERBASE is set or it
 # is on PATH (needs cmake); PERBASE=none skips it.
 # Settings: RUNS (5), PEER_RUNS (1), THREADS (2), HIGH (30000), LOW (3000), AMP (60),
-# AMP_LOW (7), AMP_HIGH (64); MITOSIEVE, PERBASE, GNU_TIME: binaries to use.
+# AMP_LOW (7), AMP_HIGH (64), WG_COPIES (20); MITOSIEVE, PERBASE, GNU_TIME: binaries to use.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -47,6 +53,7 @@ LOW=${LOW:-3000}
 AMP=${AMP:-60}
 AMP_LOW=${AMP_LOW:-7}
 AMP_HIGH=${AMP_HIGH:-64}
+WG_COPIES=${WG_COPIES:-20}
 DATA=${MITOSIEVE_TEST_DATA:-../shared/data}
 AMP_SRC=${AMP_SRC:-$DATA/gatk_na12878/NA12878.chrM_1-1150.bam}
 mkdir -p "$OUT"
@@ -129,6 +136,53 @@ amplicon() { # copies -> path of the BAM (the real reads repeated, renamed)
     echo "$bam"
 }
 
+wholegenome() { # mt-only BAM -> path of the whole-genome BAM made from it
+    local src=$1 bam="$OUT/wg/wg${WG_COPIES}.bam"
+    if [ ! -s "$bam.bai" ]; then
+        mkdir -p "$OUT/wg"
+        echo "== whole-genome BAM: GRCh38 header, $WG_COPIES nuclear copies of $src" >&2
+        {
+            printf '@HD\tVN:1.6\tSO:coordinate\n'
+            awk 'BEGIN {OFS = "\t"} {print "@SQ", "SN:" $1, "LN:" $2}' <<'CONTIGS'
+chr1 248956422
+chr2 242193529
+chr3 198295559
+chr4 190214555
+chr5 181538259
+chr6 170805979
+chr7 159345973
+chr8 145138636
+chr9 138394717
+chr10 133797422
+chr11 135086622
+chr12 133275309
+chr13 114364328
+chr14 107043718
+chr15 101991189
+chr16 90338345
+chr17 83257441
+chr18 80373285
+chr19 58617616
+chr20 64444167
+chr21 46709983
+chr22 50818468
+chrX 156040895
+chrY 57227415
+chrM 16569
+CONTIGS
+            samtools view -H "$src" | grep -v '^@HD\|^@SQ'
+            samtools view "$src"
+            for i in $(seq 1 "$WG_COPIES"); do
+                local contig="chr$(((i - 1) % 22 + 1))"
+                samtools view "$src" | awk -v c="$contig" -v p="n$i." -v off="$((i * 1000000))" '
+                    BEGIN {OFS = "\t"} {$1 = p $1; $3 = c; $4 += off; if ($8 > 0) $8 += off; print}'
+            done
+        } | samtools sort -@"$THREADS" -m 512M -o "$bam" -
+        samtools index "$bam"
+    fi
+    echo "$bam"
+}
+
 simulate() { # depth -> path of the BAM (mitosieve simulate)
     local depth=$1 name="sim${1}x" dir="$OUT/sim${1}x"
     local spec="$OUT/sim${depth}x.toml"
@@ -169,6 +223,8 @@ fi
 AMP_BAM=$(amplicon "$AMP")
 AMP_LOW_BAM=$(amplicon "$AMP_LOW")
 AMP_HIGH_BAM=$(amplicon "$AMP_HIGH")
+WG_BAM=""
+[ -n "$REAL_LOW" ] && WG_BAM=$(wholegenome "$REAL_LOW")
 SIM_BAM=$(simulate "$HIGH")
 SIM_LOW=$(simulate "$LOW")
 
@@ -205,6 +261,13 @@ bench amplicon "$RUNS" \
     "mitosieve count --threads 1" "$(count 1 "$AMP_BAM" amp_t1)" \
     "samtools view -c -@$T" "samtools view -c -@$T $AMP_BAM" \
     "samtools view -c" "samtools view -c $AMP_BAM"
+if [ -n "$WG_BAM" ]; then
+    bench wholegenome "$RUNS" \
+        "mitosieve count --threads $T, whole-genome BAM" "$(count "$T" "$WG_BAM" wg_t$T)" \
+        "mitosieve count --threads $T, mt-only BAM" "$(count "$T" "$REAL_LOW" mt_t$T)" \
+        "samtools view -c -@$T, whole-genome BAM" "samtools view -c -@$T $WG_BAM" \
+        "samtools view -c -@$T, whole-genome BAM, chrM" "samtools view -c -@$T $WG_BAM chrM"
+fi
 bench simulator "$RUNS" \
     "mitosieve count --threads $T" "$(count "$T" "$SIM_BAM" sim_t$T)" \
     "samtools view -c -@$T" "samtools view -c -@$T $SIM_BAM"
@@ -271,6 +334,7 @@ describe() { # bam -> "N records, M MB"
     [ -n "$CRAM" ] && echo "- CRAM: \`$CRAM\`, the same reads ($(awk -v b="$(stat -c %s "$CRAM")" 'BEGIN {printf "%.0f", b / 1048576}') MB)"
     echo "- amplicon: \`$AMP_BAM\` ($(describe "$AMP_BAM"), mean depth $(mean_depth "$AMP_BAM")x over the covered bases): NA12878 real reads x$AMP"
     echo "- simulator: \`$SIM_BAM\` ($(describe "$SIM_BAM")): \`mitosieve simulate\`"
+    [ -n "$WG_BAM" ] && echo "- whole-genome: \`$WG_BAM\` ($(describe "$WG_BAM"), of them $(samtools view -c "$WG_BAM" chrM) on chrM): GRCh38 header, \`$REAL_LOW\`'s reads on chrM and $WG_COPIES copies on nuclear contigs"
     echo
     python3 - "$OUT" "$T" <<'PY'
 import json, os, sys
@@ -297,6 +361,12 @@ row("CRAM of the realistic BAM", "cram", ct, v, 1.5)
 row("amplicon-depth real reads", "amplicon", ct, v, 1.5)
 row("amplicon-depth real reads", "amplicon", c1, v1)
 row("simulator BAM", "simulator", ct, v)
+wg = med("wholegenome") or {}
+if wg:
+    a, b = f"{ct}, whole-genome BAM", f"{ct}, mt-only BAM"
+    row("whole-genome BAM vs its mt reads alone", "wholegenome", a, b)
+    row("whole-genome BAM: the floor, whole file", "wholegenome", f"{v}, whole-genome BAM", a)
+    row("whole-genome BAM: the floor, chrM region", "wholegenome", f"{v}, whole-genome BAM, chrM", a)
 peers = med("peers") or {}
 for name in peers:
     if name.startswith(("samtools mpileup", "perbase")):
