@@ -232,7 +232,8 @@ impl JunctionEvidence {
             flags & 0x10 != 0,
             sa,
             contig,
-            || rec.seq().as_bytes(),
+            &|i: usize| rec.seq()[i],
+            rec.seq_len(),
             mate,
         );
     }
@@ -250,7 +251,8 @@ impl JunctionEvidence {
         reverse: bool,
         sa: Option<&str>,
         contig: &str,
-        seq: impl FnOnce() -> Vec<u8>,
+        base: &dyn Fn(usize) -> u8,
+        seq_len: usize,
         mate: Option<(u32, i64, bool)>,
     ) {
         let strand = usize::from(reverse);
@@ -291,18 +293,26 @@ impl JunctionEvidence {
                 }
             }
         }
-        // Soft clips matched across a gap.
-        let s = seq();
+        // Soft clips matched across a gap (the sequence decoded only for a clip long
+        // enough to place).
         let flank = JUNCTION_FLANK as usize;
         let aligned = (me.ref_end - me.ref_start) as usize;
-        if aligned < flank {
+        let clip_at = |op: Option<&u32>| {
+            op.filter(|c| *c & 0xf == 4)
+                .map_or(0, |c| (c >> 4) as usize)
+        };
+        if aligned < flank || (clip_at(cigar.last()) < flank && clip_at(cigar.first()) < flank) {
             return;
         }
+        // The `flank` read bases from `from` (only those are decoded).
+        let kmer = |from: usize| -> [u8; JUNCTION_FLANK as usize] {
+            std::array::from_fn(|k| base(from + k))
+        };
         if matches!(last, Some(4)) {
             let clip = cigar.last().map_or(0, |c| (c >> 4) as usize);
             let qend = me.query_end as usize;
-            if clip >= flank && qend + flank <= s.len() {
-                if let Some(q) = place(&s[qend..qend + flank]) {
+            if clip >= flank && qend + flank <= seq_len {
+                if let Some(q) = place(&kmer(qend)) {
                     self.add(me.ref_end - 1, q, JunctionKind::Clip, strand);
                 }
             }
@@ -310,8 +320,8 @@ impl JunctionEvidence {
         if matches!(first, Some(4)) {
             let clip = cigar.first().map_or(0, |c| (c >> 4) as usize);
             let qs = me.query_start as usize;
-            if clip >= flank && qs >= flank && qs <= s.len() {
-                if let Some(q) = place(&s[qs - flank..qs]) {
+            if clip >= flank && qs >= flank && qs <= seq_len {
+                if let Some(q) = place(&kmer(qs - flank)) {
                     self.add(
                         q + JUNCTION_FLANK - 1,
                         me.ref_start,
@@ -463,7 +473,8 @@ mod tests {
             false,
             Some("chrM,13447,+,100S50M,60,0;"),
             "chrM",
-            Vec::new,
+            &|_| b'N',
+            0,
             None,
         );
         let (k, c) = ev.junctions().next().unwrap();
@@ -484,7 +495,8 @@ mod tests {
             true,
             None,
             "chrM",
-            || seq.clone(),
+            &|i| seq[i],
+            seq.len(),
             None,
         );
         let (k, c) = ev.junctions().next().unwrap();
@@ -509,7 +521,8 @@ mod tests {
             false,
             Some("chrM,1,+,100S40M,60,0;"),
             "chrM",
-            || seq.clone(),
+            &|i| seq[i],
+            seq.len(),
             None,
         );
         assert_eq!(ev.junctions().count(), 0);
