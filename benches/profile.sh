@@ -7,9 +7,12 @@
 #     bash benches/compare.sh      # first: it simulates the BAMs into bench-out/
 #     bash benches/profile.sh      # BAM=... to profile another file
 #
-# Prints: total instructions, the shares of inflating (libdeflate), the CIGAR walk,
-# compressing the counts file (zlib-rs), instructions per aligned base in the walk, and
-# the one-thread time ratio to `samtools view -c` (hyperfine, RUNS runs, default 3).
+# Prints: total instructions and the shares (inclusive instruction counts of the
+# functions named) of inflating and CRC32 (libdeflate), decoding records, counting
+# (UnitState::process: the walk, mate reconciliation, filters, deletion evidence),
+# reconciling overlapping mates, the exceptions path, the read filters, deletion
+# evidence, and writing the counts file; counting instructions per aligned base; and the
+# one-thread time ratio to `samtools view -c` (hyperfine, RUNS runs, default 3).
 # Needs valgrind, samtools and hyperfine (apt-get install valgrind samtools hyperfine).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,22 +31,36 @@ fi
 
 valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
     "$MITOSIEVE" count --threads 1 --quiet --overwrite "$BAM" -o "$OUT/counts" 2>"$OUT/valgrind.log"
-callgrind_annotate --inclusive=no --auto=no --threshold=100 "$OUT/callgrind.out" >"$OUT/annotate.txt" 2>/dev/null
+callgrind_annotate --inclusive=yes --auto=no --threshold=100 "$OUT/callgrind.out" >"$OUT/annotate.txt" 2>/dev/null
 BASES=$(samtools stats "$BAM" | awk -F'\t' '$2 == "bases mapped (cigar):" {print $3}')
 awk -v bases="$BASES" '
+    function grab(re, key) { if ($0 ~ re && !(key in v)) { n = $1; gsub(",", "", n); v[key] = n } }
     /PROGRAM TOTALS/ { gsub(",", "", $1); total = $1 }
     /^ *[0-9,]+ / {
-        n = $1; gsub(",", "", n)
-        if ($0 ~ /libdeflate|deflate_decompress/) inflate += n
-        else if ($0 ~ /walker::walk|count_run|count_bulk|Bulk::/) walk += n
-        else if ($0 ~ /zlib_rs|miniz_oxide/) compress += n
+        grab("libdeflate_deflate_decompress \\[", "inflate")
+        grab("libdeflate_crc32 \\[", "crc")
+        grab("bgzf::decode \\[", "decode")
+        grab("UnitState::process \\[", "process")
+        grab("UnitState::route \\[", "route")
+        grab("overlap::commit_pair \\[", "pair")
+        grab("UnitState::expire \\[", "expire")
+        grab("Bulk::exception \\[", "exception")
+        grab("ReadFilter::check \\[", "filter")
+        grab("observe_record \\[", "evidence")
+        grab("count::file::write \\[", "write")
     }
+    function pc(x) { return sprintf("%.1f%%", 100 * x / total) }
     END {
-        printf "| instructions (one thread) | share |\n|---|---|\n"
+        printf "| instructions (one thread, inclusive) | share |\n|---|---|\n"
         printf "| total | %.2f G |\n", total / 1e9
-        printf "| inflating the BGZF blocks (libdeflate) | %.0f%% |\n", 100 * inflate / total
-        printf "| CIGAR walk into the counts | %.0f%% (%.1f per aligned base) |\n", 100 * walk / total, walk / bases
-        printf "| compressing the counts file | %.0f%% |\n", 100 * compress / total
+        printf "| inflating the BGZF blocks and their CRC32 (libdeflate) | %s |\n", pc(v["inflate"] + v["crc"])
+        printf "| decoding records into htslib layout | %s |\n", pc(v["decode"])
+        printf "| counting (walk, mates, filters, evidence; %.1f per aligned base) | %s |\n", v["process"] / bases, pc(v["process"])
+        printf "| - of it, reconciling overlapping mates | %s |\n", pc(v["route"] + v["pair"] + v["expire"])
+        printf "| - of it, the exceptions path (mismatches, low quality) | %s |\n", pc(v["exception"])
+        printf "| - of it, the read filters | %s |\n", pc(v["filter"])
+        printf "| - of it, deletion evidence (clips, SA, discordant pairs) | %s |\n", pc(v["evidence"])
+        printf "| writing the counts file | %s |\n", pc(v["write"])
     }' "$OUT/annotate.txt"
 
 hyperfine --runs "$RUNS" --style none -N --export-json "$OUT/one_thread.json" \
