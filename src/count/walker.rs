@@ -629,6 +629,16 @@ impl Sink for CollectSink {
     fn base(&mut self, pos: u32, allele: u8, q: u8) {
         self.obs.push(Obs { pos, allele, q });
     }
+    /// The run kept in one exact-size extend (one capacity check, not one per base).
+    #[inline]
+    fn bases(&mut self, pos: u32, r: &ReadView<'_>, qpos: usize, n: usize) {
+        let quals = &r.qual[qpos..qpos + n];
+        self.obs.extend(quals.iter().enumerate().map(|(i, &q)| Obs {
+            pos: pos + i as u32,
+            allele: CODE_TO_ALLELE[r.code(qpos + i) as usize],
+            q,
+        }));
+    }
     fn deleted(&mut self, pos: u32, q: u8) {
         self.obs.push(Obs {
             pos,
