@@ -63,20 +63,6 @@ pub(crate) struct MateObs {
     pub events: Vec<EventObs>,
 }
 
-impl MateObs {
-    /// This mate with other observation buffers; the old ones are returned in a
-    /// `MateObs` of their own (for reuse).
-    pub(crate) fn replace_obs(&mut self, obs: Vec<Obs>, events: Vec<EventObs>) -> MateObs {
-        MateObs {
-            first: self.first,
-            strand: self.strand,
-            mate_other_contig: self.mate_other_contig,
-            obs: std::mem::replace(&mut self.obs, obs),
-            events: std::mem::replace(&mut self.events, events),
-        }
-    }
-}
-
 /// A sink that can switch strand between observations (a [`super::walker::DirectSink`]).
 pub(crate) trait StrandSink: Sink {
     /// Set the strand and mate flag for the next observations.

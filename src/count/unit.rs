@@ -9,7 +9,7 @@
 use super::block::Block;
 use super::counts::IndelMap;
 use super::overlap::{commit_pair, commit_single, MateObs, OverlapMode};
-use super::walker::{walk, CollectSink, DirectSink, ReadView, RoutingSink};
+use super::walker::{walk, CollectSink, DirectSink, EventObs, Obs, ReadView, RoutingSink};
 use super::{CountConfig, Observer};
 use crate::error::{Error, Result};
 use crate::filter::{ReadTally, Verdict};
@@ -292,11 +292,14 @@ impl<'a> UnitState<'a> {
         Some(s)
     }
 
-    /// Give a committed mate's buffers back for reuse (those big enough for a read).
+    /// Give a committed mate's buffers back for reuse.
     fn recycle(&mut self, m: MateObs) {
-        if self.pool.len() < 4096 && m.obs.capacity() >= 64 {
-            let mut obs = m.obs;
-            let mut events = m.events;
+        self.recycle_buffers(m.obs, m.events);
+    }
+
+    /// Keep observation buffers for reuse (those big enough for a read).
+    fn recycle_buffers(&mut self, mut obs: Vec<Obs>, mut events: Vec<EventObs>) {
+        if self.pool.len() < 4096 && obs.capacity() >= 64 {
             obs.clear();
             events.clear();
             self.pool.push(CollectSink { obs, events });
@@ -404,9 +407,9 @@ impl<'a> UnitState<'a> {
             // rest until the mate arrives.
             let mut mate = self.route(g, &v, first, mpos, u32::MAX);
             // Keep exactly what is needed; the walk's buffer goes back to the pool.
-            let obs = mate.obs.as_slice().to_vec();
-            let events = std::mem::take(&mut mate.events);
-            self.recycle(mate.replace_obs(obs, events));
+            let kept = mate.obs.as_slice().to_vec();
+            let walked = std::mem::replace(&mut mate.obs, kept);
+            self.recycle_buffers(walked, Vec::new());
             self.serial += 1;
             if mpos < self.end {
                 self.expiry.insert((mpos, self.serial), hash);

@@ -267,8 +267,6 @@ impl JunctionEvidence {
         if !Self::clipped(cigar) {
             return;
         }
-        let first = cigar.first().map(|c| c & 0xf);
-        let last = cigar.last().map(|c| c & 0xf);
         let me = segment_of(pos, raw_ops(cigar));
         if me.ref_end <= me.ref_start {
             return;
@@ -297,30 +295,30 @@ impl JunctionEvidence {
         // enough to place).
         let flank = JUNCTION_FLANK as usize;
         let aligned = (me.ref_end - me.ref_start) as usize;
-        let clip_at = |op: Option<&u32>| {
+        // Soft-clip lengths at either end (0 where the end is not soft-clipped).
+        let soft = |op: Option<&u32>| {
             op.filter(|c| *c & 0xf == 4)
                 .map_or(0, |c| (c >> 4) as usize)
         };
-        if aligned < flank || (clip_at(cigar.last()) < flank && clip_at(cigar.first()) < flank) {
+        let (clip_first, clip_last) = (soft(cigar.first()), soft(cigar.last()));
+        if aligned < flank || (clip_last < flank && clip_first < flank) {
             return;
         }
         // The `flank` read bases from `from` (only those are decoded).
         let kmer = |from: usize| -> [u8; JUNCTION_FLANK as usize] {
             std::array::from_fn(|k| base(from + k))
         };
-        if matches!(last, Some(4)) {
-            let clip = cigar.last().map_or(0, |c| (c >> 4) as usize);
+        if clip_last >= flank {
             let qend = me.query_end as usize;
-            if clip >= flank && qend + flank <= seq_len {
+            if qend + flank <= seq_len {
                 if let Some(q) = place(&kmer(qend)) {
                     self.add(me.ref_end - 1, q, JunctionKind::Clip, strand);
                 }
             }
         }
-        if matches!(first, Some(4)) {
-            let clip = cigar.first().map_or(0, |c| (c >> 4) as usize);
+        if clip_first >= flank {
             let qs = me.query_start as usize;
-            if clip >= flank && qs >= flank && qs <= seq_len {
+            if qs >= flank && qs <= seq_len {
                 if let Some(q) = place(&kmer(qs - flank)) {
                     self.add(
                         q + JUNCTION_FLANK - 1,

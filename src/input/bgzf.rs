@@ -104,20 +104,6 @@ fn block_error(path: &Path, offset: u64, what: &str) -> Error {
     )
 }
 
-/// Read into `buf` until it is full or the file ends; the number of bytes read.
-fn read_full(file: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
-
 impl BlockReader {
     /// Read blocks from file offset `start` (a block start) on, to the end of the file
     /// or until the caller stops asking, about `segment_bytes` compressed bytes (at
@@ -173,8 +159,12 @@ impl BlockReader {
         while bytes.len() < self.segment_bytes && out_len < self.inflated_cap {
             let at = bytes.len();
             let offset = self.offset + at as u64;
-            let mut h = [0u8; HEADER];
-            match read_full(&mut self.file, &mut h).map_err(io)? {
+            // Header and block appended straight to the segment (no zero-filling first).
+            match (&mut self.file)
+                .take(HEADER as u64)
+                .read_to_end(&mut bytes)
+                .map_err(io)?
+            {
                 0 => {
                     self.done = true;
                     break;
@@ -182,18 +172,17 @@ impl BlockReader {
                 HEADER => {}
                 _ => return Err(self.ends_inside(offset)),
             }
+            let h = &bytes[at..at + HEADER];
             if h[0] != 31 || h[1] != 139 || h[2] != 8 || h[3] & 4 == 0 {
                 return Err(self.corrupt(offset, "not a gzip block header"));
             }
-            if le16(&h, 10) != 6 || h[12] != b'B' || h[13] != b'C' || le16(&h, 14) != 2 {
+            if le16(h, 10) != 6 || h[12] != b'B' || h[13] != b'C' || le16(h, 14) != 2 {
                 return Err(self.corrupt(offset, "no BGZF block size field"));
             }
-            let len = le16(&h, 16) + 1;
+            let len = le16(h, 16) + 1;
             if len < HEADER + FOOTER {
                 return Err(self.corrupt(offset, "block size too small"));
             }
-            bytes.extend_from_slice(&h);
-            // Appended without zero-filling first.
             let rest = (len - HEADER) as u64;
             if (&mut self.file)
                 .take(rest)
