@@ -5,7 +5,7 @@
 //! invalid → unmapped → secondary → supplementary → QC-fail → duplicate → MAPQ →
 //! aligned length → mate on another contig (only when asked to drop them) → NM.
 
-use rust_htslib::bam::record::Record;
+use crate::input::record::{Alignment, AuxValue};
 use serde::{Deserialize, Serialize};
 
 /// The SAM flag bits, as htslib defines them (`BAM_F*`), once for the crate.
@@ -222,7 +222,7 @@ pub fn query_len(raw_cigar: &[u32]) -> u64 {
 
 impl ReadFilter {
     /// Check one record whose `tid` is the mitochondrial contig.
-    pub fn check(&self, rec: &Record, contig_len: u32) -> Verdict {
+    pub fn check<R: Alignment>(&self, rec: &R, contig_len: u32) -> Verdict {
         let flags = rec.flags();
         if rec.pos() < 0 || rec.pos() >= i64::from(contig_len) {
             // Placed unmapped reads sit at their mate's position; anything else is invalid.
@@ -269,8 +269,11 @@ impl ReadFilter {
             return Verdict::Drop(DropReason::MateOtherContig);
         }
         if let Some(max_nm) = self.max_nm {
-            if let Ok(nm) = rec.aux(b"NM") {
-                let nm = aux_as_i64(&nm).unwrap_or(0);
+            if let Some(nm) = rec.aux_value(b"NM") {
+                let nm = match nm {
+                    AuxValue::Int(n) => n,
+                    _ => 0,
+                };
                 if nm > i64::from(max_nm) {
                     return Verdict::Drop(DropReason::HighNm);
                 }

@@ -13,10 +13,11 @@ use super::walker::{walk, CollectSink, DirectSink, EventObs, Obs, ReadView, Rout
 use super::{CountConfig, Observer};
 use crate::error::{Error, Result};
 use crate::filter::{ReadTally, Verdict};
+use crate::input::record::{Alignment, AuxValue};
 use crate::input::{AlignmentReader, InputInfo, SplitBy};
 use crate::reference::MT_LENGTH;
 use rayon::prelude::*;
-use rust_htslib::bam::record::{Aux, Record};
+use rust_htslib::bam::record::Record;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The stash of waiting mates is hit by every overlapping pair: read names are hashed
@@ -122,7 +123,7 @@ impl Grouper {
     }
 
     /// The group key of a read, `Err(true)` when it has none, `Err(false)` when not listed.
-    fn key<'r>(&'r self, rec: &'r Record, buf: &'r mut Vec<u8>) -> Result<&'r [u8], bool> {
+    fn key<'r, R: Alignment>(&'r self, rec: &'r R, buf: &'r mut Vec<u8>) -> Result<&'r [u8], bool> {
         let key: &[u8] = match &self.split {
             None => return Ok(self.single_name.as_bytes()),
             Some(SplitBy::ReadGroup) => aux_bytes(rec, b"RG", buf).ok_or(true)?,
@@ -130,7 +131,11 @@ impl Grouper {
                 let rg = aux_bytes(rec, b"RG", buf).ok_or(true)?;
                 self.rg_sample.get(rg).map(Vec::as_slice).ok_or(true)?
             }
-            Some(SplitBy::Tag(t)) => aux_bytes(rec, t.as_bytes(), buf).ok_or(true)?,
+            Some(SplitBy::Tag(t)) => {
+                // Two characters (checked when parsed); any other finds no tag.
+                let tag = <[u8; 2]>::try_from(t.as_bytes()).map_err(|_| true)?;
+                aux_bytes(rec, &tag, buf).ok_or(true)?
+            }
         };
         match &self.whitelist {
             Some(w) if !w.contains(key) => Err(false),
@@ -140,21 +145,24 @@ impl Grouper {
 }
 
 /// A tag's value as bytes (strings as they are, integers in decimal).
-fn aux_bytes<'r>(rec: &'r Record, tag: &[u8], buf: &'r mut Vec<u8>) -> Option<&'r [u8]> {
-    let v = rec.aux(tag).ok()?;
-    match v {
-        Aux::String(s) => Some(s.as_bytes()),
-        Aux::Char(c) => {
+fn aux_bytes<'r, R: Alignment>(
+    rec: &'r R,
+    tag: &[u8; 2],
+    buf: &'r mut Vec<u8>,
+) -> Option<&'r [u8]> {
+    match rec.aux_value(tag)? {
+        AuxValue::Str(s) => Some(s.as_bytes()),
+        AuxValue::Char(c) => {
             buf.clear();
             buf.push(c);
             Some(buf.as_slice())
         }
-        other => {
-            let n = crate::filter::aux_as_i64(&other)?;
+        AuxValue::Int(n) => {
             buf.clear();
             buf.extend_from_slice(n.to_string().as_bytes());
             Some(buf.as_slice())
         }
+        AuxValue::Other => None,
     }
 }
 
@@ -202,12 +210,12 @@ struct UnitState<'a> {
     key_buf: Vec<u8>,
 }
 
-fn view(rec: &Record) -> ReadView<'_> {
+fn view<R: Alignment>(rec: &R) -> ReadView<'_> {
     ReadView {
         pos: rec.pos() as u32,
         rev: rec.flags() & FLAG_REVERSE != 0,
         cigar: rec.raw_cigar(),
-        seq: rec.seq().encoded,
+        seq: rec.seq_encoded(),
         qual: rec.qual(),
     }
 }
@@ -231,7 +239,7 @@ fn text_cigar_ref_len(cigar: &str) -> Option<u32> {
 }
 
 impl<'a> UnitState<'a> {
-    fn group_index(&mut self, rec: &Record, grouper: &Grouper) -> Option<usize> {
+    fn group_index<R: Alignment>(&mut self, rec: &R, grouper: &Grouper) -> Option<usize> {
         if self.single && !self.groups.is_empty() {
             return Some(0);
         }
@@ -314,7 +322,7 @@ impl<'a> UnitState<'a> {
         walk(v, contig_len, &mut sink, &mut self.ins_buf);
     }
 
-    fn process(&mut self, rec: &Record, grouper: &Grouper) {
+    fn process<R: Alignment>(&mut self, rec: &R, grouper: &Grouper) {
         let Some(g) = self.group_index(rec, grouper) else {
             return;
         };
@@ -381,8 +389,10 @@ impl<'a> UnitState<'a> {
                 self.direct(g, &v, false);
             } else {
                 // The mate started in an earlier window: hand the overlap to the merge.
-                let mate_end = match rec.aux(b"MC") {
-                    Ok(Aux::String(mc)) => text_cigar_ref_len(mc).map(|l| mpos.saturating_add(l)),
+                let mate_end = match rec.aux_value(b"MC") {
+                    Some(AuxValue::Str(mc)) => {
+                        text_cigar_ref_len(mc).map(|l| mpos.saturating_add(l))
+                    }
                     _ => None,
                 };
                 match mate_end {
@@ -563,10 +573,10 @@ impl<'i> Feed<'i> {
 
     /// Take one record; `Ok(false)`: no later record is needed.
     #[inline]
-    fn record(
+    fn record<R: Alignment>(
         &mut self,
         st: &mut UnitState<'_>,
-        rec: &Record,
+        rec: &R,
         grouper: &Grouper,
         observer: &dyn Observer,
     ) -> Result<bool> {
@@ -685,7 +695,6 @@ pub(crate) fn run_fast(
 struct Worker<'a, 'i> {
     share: crate::input::bgzf::Share,
     cursor: crate::input::bgzf::RecordCursor,
-    rec: Record,
     st: UnitState<'a>,
     feed: Feed<'i>,
 }
@@ -703,7 +712,6 @@ impl Worker<'_, '_> {
         let Worker {
             share,
             cursor,
-            rec,
             st,
             feed,
         } = self;
@@ -715,8 +723,13 @@ impl Worker<'_, '_> {
         }
         impl crate::input::bgzf::Take for Counter<'_, '_, '_, '_> {
             #[inline]
-            fn record(&mut self, rec: &Record) -> Result<bool> {
-                self.feed.record(self.st, rec, self.grouper, self.observer)
+            fn record(
+                &mut self,
+                rec: &crate::input::bgzf::RawRecord<'_>,
+            ) -> std::result::Result<bool, crate::input::bgzf::CursorError> {
+                self.feed
+                    .record(self.st, rec, self.grouper, self.observer)
+                    .map_err(crate::input::bgzf::CursorError::Count)
             }
             #[inline]
             fn other(&mut self, tid: i32, pos: i64) -> Result<bool> {
@@ -730,7 +743,7 @@ impl Worker<'_, '_> {
             grouper,
             observer,
         };
-        cursor.feed_share(data, rec, *share, &mut counter)
+        cursor.feed_share(data, *share, &mut counter)
     }
 }
 
@@ -767,7 +780,6 @@ fn run_fast_with(
                     n: shares.max(1),
                 },
                 cursor: RecordCursor::new((start & 0xffff) as usize),
-                rec: Record::new(),
                 st: UnitState::new(cfg, info, grouper, 0, MT_LENGTH),
                 feed,
             }

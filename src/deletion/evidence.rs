@@ -211,7 +211,11 @@ impl JunctionEvidence {
     /// Cheap for the common read: only clipped reads are looked at closely (their `SA`
     /// tag, their clipped sequence), and only forward reads with a far reverse mate are
     /// recorded as discordant pairs.
-    pub(crate) fn observe_record(&mut self, rec: &rust_htslib::bam::Record, contig: &str) {
+    pub(crate) fn observe_record<R: crate::input::record::Alignment>(
+        &mut self,
+        rec: &R,
+        contig: &str,
+    ) {
         let pos = rec.pos().max(0) as u32;
         let flags = rec.flags();
         let mate =
@@ -222,8 +226,8 @@ impl JunctionEvidence {
         if !clipped && mate.is_none_or(|(_, tlen, _)| tlen <= DISCORDANT_INSERT) {
             return; // the common read: nothing to see
         }
-        let sa = match clipped.then(|| rec.aux(b"SA")) {
-            Some(Ok(rust_htslib::bam::record::Aux::String(s))) => Some(s),
+        let sa = match clipped.then(|| rec.aux_value(b"SA")) {
+            Some(Some(crate::input::record::AuxValue::Str(s))) => Some(s),
             _ => None,
         };
         self.observe(
@@ -232,7 +236,7 @@ impl JunctionEvidence {
             flags & 0x10 != 0,
             sa,
             contig,
-            &|i: usize| rec.seq()[i],
+            &|i: usize| rec.base(i),
             rec.seq_len(),
             mate,
         );

@@ -1,8 +1,8 @@
 //! Reading a BAM's reads without htslib's reading thread: the compressed BGZF blocks are
 //! read in segments of a few megabytes, the blocks of a segment are inflated in
 //! parallel on the rayon pool (libdeflate, each block's CRC32 and length checked), and
-//! records are decoded straight from the inflated bytes into a reused htslib record,
-//! with the checks `bam_read1` makes.
+//! records are read in place from the inflated bytes ([`RawRecord`]: nothing is copied
+//! into htslib's layout), with the checks `bam_read1` makes.
 //!
 //! Why: with htslib, one thread reads and parses every record while others inflate;
 //! counting then needs a second hand-off. Here inflating the next segment overlaps with
@@ -11,6 +11,7 @@
 //!
 //! Only BAM on a little-endian machine takes this path; CRAM and SAM go through htslib.
 
+use super::record::{aux_value, find_aux, Alignment, AuxValue};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use rust_htslib::bam::Record;
@@ -92,8 +93,12 @@ fn le16(b: &[u8], i: usize) -> usize {
     usize::from(u16::from_le_bytes([b[i], b[i + 1]]))
 }
 
+#[inline(always)]
 fn le32(b: &[u8], i: usize) -> u32 {
-    u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]])
+    match b.get(i..i + 4) {
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+        _ => panic!("le32 past the end of {} bytes at {i}", b.len()),
+    }
 }
 
 /// A damaged block, named by its file offset.
@@ -276,18 +281,21 @@ pub(crate) struct RecordCursor {
     partial: Vec<u8>,
     /// Inflated bytes still to skip (the offset of the first record in its block).
     skip: usize,
+    /// The CIGAR of the record at hand ([`parse`]).
+    cigar: Vec<u32>,
 }
 
 impl RecordCursor {
     pub fn new(skip: usize) -> Self {
         RecordCursor {
-            partial: Vec::new(),
             skip,
+            ..Default::default()
         }
     }
 
-    /// Decode the records of `data` (the next inflated bytes) into `rec`, calling `f`
-    /// on each, until `f` returns `Ok(false)` (then `Ok(false)` is returned).
+    /// Decode the records of `data` (the next inflated bytes) into `rec` (htslib's
+    /// layout), calling `f` on each, until `f` returns `Ok(false)` (then `Ok(false)` is
+    /// returned).
     pub fn feed<F>(
         &mut self,
         data: &[u8],
@@ -297,37 +305,41 @@ impl RecordCursor {
     where
         F: FnMut(&Record) -> Result<bool>,
     {
-        struct All<'f, F>(&'f mut F);
+        struct All<'f, F> {
+            rec: &'f mut Record,
+            f: &'f mut F,
+        }
         impl<F: FnMut(&Record) -> Result<bool>> Take for All<'_, F> {
-            fn record(&mut self, rec: &Record) -> Result<bool> {
-                (self.0)(rec)
+            fn record(&mut self, raw: &RawRecord<'_>) -> std::result::Result<bool, CursorError> {
+                raw.copy_into(self.rec).map_err(CursorError::Decode)?;
+                (self.f)(self.rec).map_err(CursorError::Count)
             }
             fn other(&mut self, _: i32, _: i64) -> Result<bool> {
                 Ok(true)
             }
         }
-        self.feed_share(data, rec, Share::ALL, &mut All(f))
+        self.feed_share(data, Share::ALL, &mut All { rec, f })
     }
 
-    /// [`feed`](Self::feed) for one share of the reads: a record whose read name falls
-    /// in `share` is decoded into `rec` and given to `f`; any other is not decoded, and
-    /// only its contig and position are given to [`Take::other`] (so that every share
-    /// sees the same order checks and the same end). Both mates of a pair, having one
-    /// name, fall in the same share.
+    /// Go through the records of `data` (the next inflated bytes) for one share of the
+    /// reads: a record whose read name falls in `share` is read in place ([`parse`]) and
+    /// given to [`Take::record`]; any other only gives its contig and position to
+    /// [`Take::other`] (so that every share sees the same order checks and the same
+    /// end). Both mates of a pair, having one name, fall in the same share. Stops when
+    /// `t` returns `Ok(false)` (then `Ok(false)` is returned).
     pub fn feed_share<T: Take>(
         &mut self,
         mut data: &[u8],
-        rec: &mut Record,
         share: Share,
         t: &mut T,
     ) -> std::result::Result<bool, CursorError> {
+        let cigar = &mut self.cigar;
         let mut take = |bytes: &[u8]| -> std::result::Result<bool, CursorError> {
             if share.n > 1 && !share.holds(bytes) {
                 let (tid, pos) = (le32(bytes, 4) as i32, i64::from(le32(bytes, 8) as i32));
                 return t.other(tid, pos).map_err(CursorError::Count);
             }
-            decode(bytes, rec).map_err(CursorError::Decode)?;
-            t.record(rec).map_err(CursorError::Count)
+            t.record(&parse(bytes, cigar).map_err(CursorError::Decode)?)
         };
         let skip = self.skip.min(data.len());
         self.skip -= skip;
@@ -378,8 +390,8 @@ impl RecordCursor {
 /// Receives the records of [`RecordCursor::feed_share`]; `Ok(false)`: no later record
 /// is needed.
 pub(crate) trait Take {
-    /// A record of this share, decoded.
-    fn record(&mut self, rec: &Record) -> Result<bool>;
+    /// A record of this share, read in place.
+    fn record(&mut self, rec: &RawRecord<'_>) -> std::result::Result<bool, CursorError>;
     /// A record of another share: its contig and position only.
     fn other(&mut self, tid: i32, pos: i64) -> Result<bool>;
 }
@@ -465,20 +477,103 @@ pub(crate) fn reg2bin(beg: i64, end: i64) -> u16 {
     0
 }
 
-/// Decode one whole BAM record (`bytes` starts with its `block_size`) into `rec`, as
-/// htslib's `bam_read1` does: the same layout in memory (read name padded with NULs
-/// to a multiple of four), the same checks.
-pub(crate) fn decode(bytes: &[u8], rec: &mut Record) -> std::result::Result<(), DecodeError> {
+/// A BAM record read in place from inflated bytes: the fields `bam_read1` would copy
+/// into htslib's layout, as slices of the bytes (the CIGAR copied out, as it may not
+/// be four-byte aligned there). Made by [`parse`], with `bam_read1`'s checks.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RawRecord<'a> {
+    /// The 32 bytes of fixed fields after `block_size`.
+    fixed: &'a [u8; 32],
+    /// The read name as stored (with its NUL, or without when the file left it out).
+    name: &'a [u8],
+    cigar: &'a [u32],
+    seq: &'a [u8],
+    qual: &'a [u8],
+    aux: &'a [u8],
+}
+
+impl RawRecord<'_> {
+    #[inline(always)]
+    fn field(&self, i: usize) -> u32 {
+        le32(self.fixed, 4 * i)
+    }
+}
+
+impl Alignment for RawRecord<'_> {
+    #[inline]
+    fn tid(&self) -> i32 {
+        self.field(0) as i32
+    }
+    #[inline]
+    fn pos(&self) -> i64 {
+        i64::from(self.field(1) as i32)
+    }
+    #[inline]
+    fn flags(&self) -> u16 {
+        (self.field(3) >> 16) as u16
+    }
+    #[inline]
+    fn mapq(&self) -> u8 {
+        (self.field(2) >> 8) as u8
+    }
+    #[inline]
+    fn mtid(&self) -> i32 {
+        self.field(5) as i32
+    }
+    #[inline]
+    fn mpos(&self) -> i64 {
+        i64::from(self.field(6) as i32)
+    }
+    #[inline]
+    fn insert_size(&self) -> i64 {
+        i64::from(self.field(7) as i32)
+    }
+    #[inline]
+    fn qname(&self) -> &[u8] {
+        match self.name {
+            [n @ .., 0] => n,
+            n => n,
+        }
+    }
+    #[inline]
+    fn raw_cigar(&self) -> &[u32] {
+        self.cigar
+    }
+    #[inline]
+    fn seq_encoded(&self) -> &[u8] {
+        self.seq
+    }
+    #[inline]
+    fn seq_len(&self) -> usize {
+        self.qual.len()
+    }
+    #[inline]
+    fn qual(&self) -> &[u8] {
+        self.qual
+    }
+    fn aux_value(&self, tag: &[u8; 2]) -> Option<AuxValue<'_>> {
+        find_aux(self.aux, tag).map(|(ty, v)| aux_value(ty, v))
+    }
+}
+
+/// Read one whole BAM record (`bytes` starts with its `block_size`) in place, with the
+/// checks htslib's `bam_read1` makes; its CIGAR is copied into `cigar`.
+#[inline]
+pub(crate) fn parse<'a>(
+    bytes: &'a [u8],
+    cigar: &'a mut Vec<u32>,
+) -> std::result::Result<RawRecord<'a>, DecodeError> {
     if bytes.len() < 36 || le32(bytes, 0) as usize != bytes.len() - 4 {
         return Err("record shorter than its fixed fields");
     }
-    let block_len = bytes.len() - 4;
-    let x = |i: usize| le32(bytes, 4 + 4 * i);
+    let Ok(fixed) = <&[u8; 32]>::try_from(&bytes[4..36]) else {
+        unreachable!("36 bytes or more")
+    };
+    let x = |i: usize| le32(fixed, 4 * i);
     let l_qname = (x(2) & 0xff) as usize;
     if l_qname < 1 {
         return Err("empty read name");
     }
-    let l_extranul = (4 - l_qname % 4) % 4;
     let n_cigar = (x(3) & 0xffff) as usize;
     let flag = (x(3) >> 16) as u16;
     let l_qseq = x(4) as i32;
@@ -486,126 +581,133 @@ pub(crate) fn decode(bytes: &[u8], rec: &mut Record) -> std::result::Result<(), 
         return Err("negative sequence length");
     }
     let l_seq = l_qseq as usize;
-    let var_len = block_len - 32;
-    if n_cigar * 4 + l_qname + l_seq.div_ceil(2) + l_seq > var_len {
+    let var = &bytes[36..];
+    let packed = l_seq.div_ceil(2);
+    if n_cigar * 4 + l_qname + packed + l_seq > var.len() {
         return Err("fields longer than the record");
     }
-    let name = &bytes[36..36 + l_qname];
-    let rest = &bytes[36 + l_qname..];
-    // A name without its NUL gets one (htslib's fixup_missing_qname_nul).
-    let (name_len, pad) = if name[l_qname - 1] == 0 {
-        (l_qname, l_extranul)
-    } else if l_extranul > 0 {
-        (l_qname + 1, l_extranul - 1)
-    } else {
-        (l_qname + 1, 3)
-    };
-    let l_data = name_len + pad + rest.len();
-    if l_data > i32::MAX as usize {
-        return Err("record too long");
-    }
-    let b = rec.inner_mut();
-    if (b.m_data as usize) < l_data {
-        let cap = l_data.next_power_of_two().max(64);
-        // SAFETY: `data` is null or was allocated with malloc/realloc (by htslib or
-        // rust-htslib, which frees it with libc::free); on failure it is untouched.
-        let p = unsafe { libc::realloc(b.data.cast(), cap) };
-        if p.is_null() {
-            return Err("out of memory for a record");
-        }
-        b.data = p.cast();
-        b.m_data = u32::try_from(cap).map_err(|_| "record too long")?;
-    }
-    // SAFETY: `data` holds at least `m_data >= l_data` bytes (above).
-    let data = unsafe { std::slice::from_raw_parts_mut(b.data, l_data) };
-    data[..l_qname].copy_from_slice(name);
-    data[l_qname..name_len + pad].fill(0);
-    data[name_len + pad..].copy_from_slice(rest);
-    b.l_data = l_data as i32;
-    let c = &mut b.core;
-    c.tid = x(0) as i32;
-    c.pos = i64::from(x(1) as i32);
-    c.qual = ((x(2) >> 8) & 0xff) as u8;
-    c.l_qname = (name_len + pad) as u16;
-    c.l_extranul = pad as u8;
-    c.flag = flag;
-    c.n_cigar = n_cigar as u32;
-    c.l_qseq = l_qseq;
-    c.mtid = x(5) as i32;
-    c.mpos = i64::from(x(6) as i32);
-    c.isize_ = i64::from(x(7) as i32);
-    c.bin = (x(2) >> 16) as u16;
+    let (name, rest) = var.split_at(l_qname);
+    let (cig, rest) = rest.split_at(4 * n_cigar);
+    let (seq, rest) = rest.split_at(packed);
+    let (qual, aux) = rest.split_at(l_seq);
+    cigar.clear();
+    cigar.extend(cig.chunks_exact(4).map(|c| le32(c, 0)));
     if n_cigar > 0 {
-        let cig = &rest[..4 * n_cigar];
-        let op = |k: usize| le32(cig, 4 * k);
-        if c.tid >= 0
-            && c.pos >= 0
-            && op(0) & 0xf == CIGAR_SOFT_CLIP
-            && (op(0) >> 4) as usize == l_seq
-            && has_cg_tag(&rest[4 * n_cigar + l_seq.div_ceil(2) + l_seq..])
+        let first = cigar[0];
+        if x(0) as i32 >= 0
+            && x(1) as i32 >= 0
+            && first & 0xf == CIGAR_SOFT_CLIP
+            && (first >> 4) as usize == l_seq
+            && find_aux(aux, b"CG").is_some()
         {
             return Err(NEEDS_HTSLIB);
         }
-        let (mut rlen, mut qlen) = (0i64, 0usize);
-        for k in 0..n_cigar {
-            let (len, t) = (op(k) >> 4, op(k) & 0xf);
-            // BAM_CIGAR_TYPE: bit 1 consumes the query, bit 2 the reference.
-            let ty = (0x3C1A7u32 >> (t << 1)) & 3;
-            if ty & 1 != 0 {
-                qlen += len as usize;
-            }
-            if ty & 2 != 0 {
-                rlen += i64::from(len);
-            }
-        }
-        if flag & BAM_FUNMAP != 0 || rlen == 0 {
-            rlen = 1;
-        }
-        c.bin = reg2bin(c.pos, c.pos + rlen);
-        if l_seq > 0 && flag & BAM_FUNMAP == 0 && qlen != l_seq {
+        if l_seq > 0 && flag & BAM_FUNMAP == 0 && query_len(cigar) != l_seq {
             return Err("CIGAR and query sequence lengths differ");
         }
     }
-    Ok(())
+    Ok(RawRecord {
+        fixed,
+        name,
+        cigar,
+        seq,
+        qual,
+        aux,
+    })
 }
 
-/// Whether the aux fields hold a `CG` tag (walks the fields; stops quietly at anything
-/// malformed, which htslib reports later when the field is read).
-fn has_cg_tag(mut aux: &[u8]) -> bool {
-    while aux.len() >= 3 {
-        let (tag, ty) = ([aux[0], aux[1]], aux[2]);
-        if tag == *b"CG" {
-            return true;
-        }
-        let body = &aux[3..];
-        let len = match ty {
-            b'A' | b'c' | b'C' => 1,
-            b's' | b'S' => 2,
-            b'i' | b'I' | b'f' => 4,
-            b'Z' | b'H' => match body.iter().position(|&b| b == 0) {
-                Some(p) => p + 1,
-                None => return false,
-            },
-            b'B' => {
-                if body.len() < 5 {
-                    return false;
-                }
-                let size = match body[0] {
-                    b'c' | b'C' => 1,
-                    b's' | b'S' => 2,
-                    b'i' | b'I' | b'f' => 4,
-                    _ => return false,
-                };
-                5 + size * le32(body, 1) as usize
-            }
-            _ => return false,
+/// Query bases a raw CIGAR consumes (M, I, S, =, X).
+#[inline]
+fn query_len(cigar: &[u32]) -> usize {
+    cigar
+        .iter()
+        // BAM_CIGAR_TYPE: bit 1 consumes the query.
+        .filter(|&&op| (0x3C1A7u32 >> ((op & 0xf) << 1)) & 1 != 0)
+        .map(|&op| (op >> 4) as usize)
+        .sum()
+}
+
+/// Reference bases a raw CIGAR consumes (M, D, N, =, X).
+fn ref_len(cigar: &[u32]) -> i64 {
+    cigar
+        .iter()
+        // BAM_CIGAR_TYPE: bit 2 consumes the reference.
+        .filter(|&&op| (0x3C1A7u32 >> ((op & 0xf) << 1)) & 2 != 0)
+        .map(|&op| i64::from(op >> 4))
+        .sum()
+}
+
+impl RawRecord<'_> {
+    /// Copy into `rec` in htslib's layout, as `bam_read1` would have filled it (the
+    /// read name padded with NULs to a multiple of four, the bin recomputed).
+    pub(crate) fn copy_into(&self, rec: &mut Record) -> std::result::Result<(), DecodeError> {
+        let l_qname = self.name.len();
+        let l_extranul = (4 - l_qname % 4) % 4;
+        // A name without its NUL gets one (htslib's fixup_missing_qname_nul).
+        let (name_len, pad) = if self.name[l_qname - 1] == 0 {
+            (l_qname, l_extranul)
+        } else if l_extranul > 0 {
+            (l_qname + 1, l_extranul - 1)
+        } else {
+            (l_qname + 1, 3)
         };
-        if body.len() < len {
-            return false;
+        let rest = [self.seq, self.qual, self.aux];
+        let cigar_len = 4 * self.cigar.len();
+        let l_data = name_len + pad + cigar_len + rest.iter().map(|r| r.len()).sum::<usize>();
+        if l_data > i32::MAX as usize {
+            return Err("record too long");
         }
-        aux = &body[len..];
+        let b = rec.inner_mut();
+        if (b.m_data as usize) < l_data {
+            let cap = l_data.next_power_of_two().max(64);
+            // SAFETY: `data` is null or was allocated with malloc/realloc (by htslib or
+            // rust-htslib, which frees it with libc::free); on failure it is untouched.
+            let p = unsafe { libc::realloc(b.data.cast(), cap) };
+            if p.is_null() {
+                return Err("out of memory for a record");
+            }
+            b.data = p.cast();
+            b.m_data = u32::try_from(cap).map_err(|_| "record too long")?;
+        }
+        // SAFETY: `data` holds at least `m_data >= l_data` bytes (above).
+        let data = unsafe { std::slice::from_raw_parts_mut(b.data, l_data) };
+        data[..l_qname].copy_from_slice(self.name);
+        data[l_qname..name_len + pad].fill(0);
+        let mut at = name_len + pad;
+        for (dst, op) in data[at..at + cigar_len].chunks_exact_mut(4).zip(self.cigar) {
+            dst.copy_from_slice(&op.to_le_bytes());
+        }
+        at += cigar_len;
+        for r in rest {
+            data[at..at + r.len()].copy_from_slice(r);
+            at += r.len();
+        }
+        b.l_data = l_data as i32;
+        let flag = self.flags();
+        let c = &mut b.core;
+        c.tid = self.tid();
+        c.pos = self.pos();
+        c.qual = self.mapq();
+        c.l_qname = (name_len + pad) as u16;
+        c.l_extranul = pad as u8;
+        c.flag = flag;
+        c.n_cigar = self.cigar.len() as u32;
+        c.l_qseq = self.qual.len() as i32;
+        c.mtid = self.mtid();
+        c.mpos = self.mpos();
+        c.isize_ = self.insert_size();
+        c.bin = if self.cigar.is_empty() {
+            (self.field(2) >> 16) as u16
+        } else {
+            let rlen = match ref_len(self.cigar) {
+                0 => 1,
+                _ if flag & BAM_FUNMAP != 0 => 1,
+                n => n,
+            };
+            reg2bin(c.pos, c.pos + rlen)
+        };
+        Ok(())
     }
-    false
 }
 
 #[cfg(test)]
@@ -700,7 +802,7 @@ mod tests {
         aux.extend_from_slice(b"NMC\x02");
         aux.extend_from_slice(b"MDZ10A5\0");
         aux.extend_from_slice(b"CGBI\x01\0\0\0\x50\x01\0\0");
-        assert!(has_cg_tag(&aux));
-        assert!(!has_cg_tag(&aux[..12]));
+        assert!(find_aux(&aux, b"CG").is_some());
+        assert!(find_aux(&aux[..12], b"CG").is_none());
     }
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub(crate) mod bgzf;
 mod names;
+pub mod record;
 pub use names::{sanitize_clone_name, SanitizedName};
 
 /// Container format of an input.
