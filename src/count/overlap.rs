@@ -110,6 +110,87 @@ pub(crate) fn commit_pair<S: StrandSink>(a: &MateObs, b: &MateObs, sink: &mut S)
     // Order the mates by a property of the reads, not by arrival, so the result does
     // not depend on which one was seen first.
     let (a, b) = if !a.first && b.first { (b, a) } else { (a, b) };
+    match (span(&a.obs), span(&b.obs)) {
+        (Some(sa), Some(sb)) => commit_runs(a, sa, b, sb, sink),
+        _ => merge_obs(a, b, sink),
+    }
+    reconcile_events(a, b, sink);
+}
+
+/// First position of `obs` when its positions are consecutive (one observation per
+/// position from the first to the last: no reference skip in it; the usual case).
+#[inline]
+fn span(obs: &[Obs]) -> Option<u32> {
+    let (first, last) = (obs.first()?.pos, obs.last()?.pos);
+    (last.checked_sub(first)? as usize + 1 == obs.len()).then_some(first)
+}
+
+/// [`commit_pair`] for two mates whose observations each cover consecutive positions
+/// (from `sa` and `sb`): what only one mate covers is counted as it is, the overlap is
+/// reconciled position by position, without a merge.
+#[inline]
+fn commit_runs<S: StrandSink>(a: &MateObs, sa: u32, b: &MateObs, sb: u32, sink: &mut S) {
+    let end = |s: u32, m: &MateObs| s + m.obs.len() as u32;
+    let (lo, hi) = (sa.max(sb), end(sa, a).min(end(sb, b)));
+    let (lo, hi) = if lo < hi { (lo, hi) } else { (lo, lo) };
+    // The overlap [lo, hi) as indices into each mate's observations (empty when the
+    // runs do not meet: then each is counted whole on its own).
+    let cut = |m: &MateObs, s: u32| -> (usize, usize) {
+        let i = (lo.saturating_sub(s) as usize).min(m.obs.len());
+        (i, (i + (hi - lo) as usize).min(m.obs.len()))
+    };
+    let ((ai, aj), (bi, bj)) = (cut(a, sa), cut(b, sb));
+    let (ai, aj, bi, bj) = if hi > lo {
+        (ai, aj, bi, bj)
+    } else {
+        (0, 0, 0, 0)
+    };
+    for (m, i, j) in [(a, ai, aj), (b, bi, bj)] {
+        sink.set_read(m.strand, false);
+        for o in m.obs[..i].iter().chain(&m.obs[j..]) {
+            emit(sink, o);
+        }
+    }
+    for (oa, ob) in a.obs[ai..aj].iter().zip(&b.obs[bi..bj]) {
+        reconcile(a.strand, oa, b.strand, ob, sink);
+    }
+}
+
+/// One position both mates cover (`oa` of the mate on strand `sa`, `ob` on `sb`).
+#[inline(always)]
+fn reconcile<S: StrandSink>(sa: usize, oa: &Obs, sb: usize, ob: &Obs, sink: &mut S) {
+    if oa.allele == ob.allele {
+        let a_wins = winner(oa.q, ob.q).unwrap_or(true);
+        let (strand, q) = if a_wins { (sa, oa.q) } else { (sb, ob.q) };
+        sink.set_read(strand, false);
+        emit(
+            sink,
+            &Obs {
+                pos: oa.pos,
+                allele: oa.allele,
+                q,
+            },
+        );
+    } else {
+        match winner(oa.q, ob.q) {
+            Some(true) => {
+                sink.set_read(sa, false);
+                emit(sink, oa);
+            }
+            Some(false) => {
+                sink.set_read(sb, false);
+                emit(sink, ob);
+            }
+            None => {
+                sink.set_read(sa, false);
+                sink.base(oa.pos, 4, oa.q);
+            }
+        }
+    }
+}
+
+/// [`commit_pair`]'s observations in general: merged by position.
+fn merge_obs<S: StrandSink>(a: &MateObs, b: &MateObs, sink: &mut S) {
     let (mut i, mut j) = (0, 0);
     while i < a.obs.len() || j < b.obs.len() {
         let pa = a.obs.get(i).map_or(u32::MAX, |o| o.pos);
@@ -123,44 +204,11 @@ pub(crate) fn commit_pair<S: StrandSink>(a: &MateObs, b: &MateObs, sink: &mut S)
             emit(sink, &b.obs[j]);
             j += 1;
         } else {
-            let (oa, ob) = (&a.obs[i], &b.obs[j]);
-            if oa.allele == ob.allele {
-                let a_wins = winner(oa.q, ob.q).unwrap_or(true);
-                let (strand, q) = if a_wins {
-                    (a.strand, oa.q)
-                } else {
-                    (b.strand, ob.q)
-                };
-                sink.set_read(strand, false);
-                emit(
-                    sink,
-                    &Obs {
-                        pos: oa.pos,
-                        allele: oa.allele,
-                        q,
-                    },
-                );
-            } else {
-                match winner(oa.q, ob.q) {
-                    Some(true) => {
-                        sink.set_read(a.strand, false);
-                        emit(sink, oa);
-                    }
-                    Some(false) => {
-                        sink.set_read(b.strand, false);
-                        emit(sink, ob);
-                    }
-                    None => {
-                        sink.set_read(a.strand, false);
-                        sink.base(oa.pos, 4, oa.q);
-                    }
-                }
-            }
+            reconcile(a.strand, &a.obs[i], b.strand, &b.obs[j], sink);
             i += 1;
             j += 1;
         }
     }
-    reconcile_events(a, b, sink);
 }
 
 /// What a mate says about the junction after `anchor`: `None` if it does not witness it,
@@ -249,7 +297,7 @@ mod tests {
 
     fn run(a: &MateObs, b: &MateObs) -> (Vec<SiteCounts>, IndelMap) {
         let mut block = Block::new(0);
-        block.ensure(20);
+        block.ensure(40);
         let mut indels = IndelMap::new();
         {
             let mut s = DirectSink {
@@ -264,7 +312,54 @@ mod tests {
         let mut c = Counts::new();
         block.add_into(&mut c, IndelMap::new());
         let _: &[HotRow] = &block.rows;
-        (c.sites()[..20].to_vec(), indels)
+        (c.sites()[..40].to_vec(), indels)
+    }
+
+    /// Counts of `a` and `b` committed by the general merge only.
+    fn run_merged(a: &MateObs, b: &MateObs) -> Vec<SiteCounts> {
+        let mut block = Block::new(0);
+        block.ensure(40);
+        let mut indels = IndelMap::new();
+        {
+            let mut s = DirectSink {
+                block: &mut block,
+                indels: &mut indels,
+                min_bq: 20,
+                strand: 0,
+                mate_other_contig: false,
+            };
+            let (a, b) = if !a.first && b.first { (b, a) } else { (a, b) };
+            merge_obs(a, b, &mut s);
+        }
+        let mut c = Counts::new();
+        block.add_into(&mut c, IndelMap::new());
+        c.sites()[..40].to_vec()
+    }
+
+    #[test]
+    fn consecutive_runs_count_as_the_merge_does() {
+        // Runs that meet, nest, touch, miss each other; alleles and qualities that
+        // agree, disagree and tie.
+        let mut seed = 7u32;
+        let mut next = |n: u32| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 16) % n
+        };
+        for _ in 0..2000 {
+            let mut run_of = |first: bool, strand: usize| {
+                let (start, len) = (next(20), 1 + next(15));
+                let obs: Vec<(u32, u8, u8)> = (start..start + len)
+                    .map(|p| (p, next(6) as u8, [10, 25, 30, 30][next(4) as usize]))
+                    .collect();
+                mate(first, strand, &obs, vec![])
+            };
+            let (a, b) = (run_of(true, 0), run_of(false, 1));
+            assert!(span(&a.obs).is_some() && span(&b.obs).is_some());
+            assert_eq!(run(&a, &b).0, run_merged(&a, &b), "{a:?} {b:?}");
+        }
+        // Observations with a gap (a reference skip) take the merge.
+        let gap = mate(true, 0, &[(1, 0, 30), (5, 0, 30)], vec![]);
+        assert_eq!(span(&gap.obs), None);
     }
 
     #[test]

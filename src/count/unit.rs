@@ -18,7 +18,8 @@ use crate::input::{AlignmentReader, InputInfo, SplitBy};
 use crate::reference::MT_LENGTH;
 use rayon::prelude::*;
 use rust_htslib::bam::record::Record;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 /// The stash of waiting mates is hit by every overlapping pair: read names are hashed
 /// with FxHash (rustc-hash), not SipHash.
@@ -202,8 +203,8 @@ struct UnitState<'a> {
     pool: Vec<CollectSink>,
     /// Whether reads go to one clone only (no --split-by): no group lookup per read.
     single: bool,
-    /// (mate start, serial) -> hash of the read name, of every kept mate.
-    expiry: BTreeMap<(u32, u64), u64>,
+    /// Smallest first: (mate start, serial, hash of the read name) of every kept mate.
+    expiry: BinaryHeap<Reverse<(u32, u64, u64)>>,
     serial: u64,
     out: UnitOutput,
     ins_buf: Vec<u8>,
@@ -422,7 +423,7 @@ impl<'a> UnitState<'a> {
             self.recycle_buffers(walked, Vec::new());
             self.serial += 1;
             if mpos < self.end {
-                self.expiry.insert((mpos, self.serial), hash);
+                self.expiry.push(Reverse((mpos, self.serial, hash)));
             }
             // A second left mate of the same name replaces the first (which is then
             // not counted), as a map keyed by name would.
@@ -448,11 +449,11 @@ impl<'a> UnitState<'a> {
 
     /// Count, on their own, kept mates whose partner should have arrived before `pos`.
     fn expire(&mut self, pos: u32) {
-        while let Some(entry) = self.expiry.first_entry() {
-            if entry.key().0 >= pos {
+        while let Some(&Reverse((mpos, serial, hash))) = self.expiry.peek() {
+            if mpos >= pos {
                 break;
             }
-            let ((_, serial), hash) = entry.remove_entry();
+            self.expiry.pop();
             if let Some(s) = self.take_stashed(hash, |s| s.serial == serial) {
                 let min_bq = self.cfg.filter.min_base_quality;
                 commit_single(&s.mate, &mut self.groups[s.group].sink(min_bq, 0, false));
@@ -500,7 +501,7 @@ impl<'a> UnitState<'a> {
             pending_cap: PENDING_OBS_CAP,
             pool: Vec::new(),
             single: grouper.is_single(),
-            expiry: BTreeMap::new(),
+            expiry: BinaryHeap::new(),
             serial: 0,
             out: UnitOutput::default(),
             ins_buf: Vec::new(),
