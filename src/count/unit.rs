@@ -18,8 +18,7 @@ use crate::input::{AlignmentReader, InputInfo, SplitBy};
 use crate::reference::MT_LENGTH;
 use rayon::prelude::*;
 use rust_htslib::bam::record::Record;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// The stash of waiting mates is hit by every overlapping pair: read names are hashed
 /// with FxHash (rustc-hash), not SipHash.
@@ -167,18 +166,49 @@ fn aux_bytes<'r, R: Alignment>(
     }
 }
 
+/// A read name kept with a waiting mate: in place when short (no allocation, and no
+/// pointer to follow when names are compared), else on the heap.
+enum Name {
+    Inline { len: u8, bytes: [u8; NAME_INLINE] },
+    Heap(Box<[u8]>),
+}
+
+/// Longest read name kept in place (Illumina names are 20-60 bytes).
+const NAME_INLINE: usize = 46;
+
+impl Name {
+    fn new(name: &[u8]) -> Self {
+        match u8::try_from(name.len()) {
+            Ok(len) if name.len() <= NAME_INLINE => {
+                let mut bytes = [0u8; NAME_INLINE];
+                bytes[..name.len()].copy_from_slice(name);
+                Name::Inline { len, bytes }
+            }
+            _ => Name::Heap(name.into()),
+        }
+    }
+
+    #[inline]
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Name::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Name::Heap(b) => b,
+        }
+    }
+}
+
 /// A left mate kept until its overlapping partner arrives.
 struct Stashed {
     /// Read name (the only copy: the expiry queue holds its hash).
-    name: Box<[u8]>,
+    name: Name,
     hash: u64,
     group: usize,
     serial: u64,
     mate: MateObs,
 }
 
-/// Most observations kept for mates waiting for their partner, per counter: about
-/// 16 MB. At 100,000x (real amplicon reads, 2x151, overlapping mates) a counter keeps
+/// Most observations (allocated slots) kept for mates waiting for their partner, per
+/// counter: about 16 MB. At 100,000x (real amplicon reads, 2x151, overlapping mates) a counter keeps
 /// about a tenth of this; past it, a new left mate is counted as a read of its own and
 /// tallied ([`ReadTally::overlaps_counted_apart`]), so memory stays bounded at any depth.
 const PENDING_OBS_CAP: usize = 2 << 20;
@@ -195,7 +225,7 @@ struct UnitState<'a> {
     /// Kept left mates, found by read name (or by serial, from the expiry queue).
     stash: hashbrown::HashTable<Stashed>,
     hasher: FxBuild,
-    /// Observations held in `stash`.
+    /// Observation slots (capacity) held in `stash`.
     pending_obs: usize,
     /// Most observations `stash` may hold ([`PENDING_OBS_CAP`]; lower in tests).
     pending_cap: usize,
@@ -203,8 +233,11 @@ struct UnitState<'a> {
     pool: Vec<CollectSink>,
     /// Whether reads go to one clone only (no --split-by): no group lookup per read.
     single: bool,
-    /// Smallest first: (mate start, serial, hash of the read name) of every kept mate.
-    expiry: BinaryHeap<Reverse<(u32, u64, u64)>>,
+    /// (serial, hash of the read name) of every kept mate, by the start of its partner:
+    /// `expiry[p - start]` for a partner at `p` (sized to the window on first use).
+    expiry: Vec<Vec<(u64, u64)>>,
+    /// Partners starting before this position have all been given up on (or came).
+    expired_to: u32,
     serial: u64,
     out: UnitOutput,
     ins_buf: Vec<u8>,
@@ -297,7 +330,7 @@ impl<'a> UnitState<'a> {
     /// Remove and return the kept mate with name hash `hash` that `is` picks.
     fn take_stashed(&mut self, hash: u64, is: impl Fn(&Stashed) -> bool) -> Option<Stashed> {
         let (s, _) = self.stash.find_entry(hash, is).ok()?.remove();
-        self.pending_obs -= s.mate.obs.len();
+        self.pending_obs -= s.mate.obs.capacity();
         Some(s)
     }
 
@@ -369,9 +402,13 @@ impl<'a> UnitState<'a> {
         let qname = rec.qname();
         let hash = std::hash::BuildHasher::hash_one(&self.hasher, qname);
         let is_right = mpos < v.pos
-            || (mpos == v.pos && self.stash.find(hash, |s| &*s.name == qname).is_some());
+            || (mpos == v.pos
+                && self
+                    .stash
+                    .find(hash, |s| s.name.as_slice() == qname)
+                    .is_some());
         if is_right {
-            if let Some(left) = self.take_stashed(hash, |s| &*s.name == qname) {
+            if let Some(left) = self.take_stashed(hash, |s| s.name.as_slice() == qname) {
                 // Keep only what the left mate can see: up to one past its last base.
                 let left_last = left
                     .mate
@@ -417,24 +454,32 @@ impl<'a> UnitState<'a> {
             // The mate starts inside this read: count what lies before it now, keep the
             // rest until the mate arrives.
             let mut mate = self.route(g, &v, first, mpos, u32::MAX);
-            // Keep exactly what is needed; the walk's buffer goes back to the pool.
-            let kept = mate.obs.as_slice().to_vec();
-            let walked = std::mem::replace(&mut mate.obs, kept);
-            self.recycle_buffers(walked, Vec::new());
+            // Keep the walk's buffer itself when at most half of it is unused (no copy:
+            // amplicon mates overlap almost whole); else an exact copy, and the buffer
+            // goes back to the pool.
+            if mate.obs.capacity() > 2 * mate.obs.len() {
+                let kept = mate.obs.as_slice().to_vec();
+                let walked = std::mem::replace(&mut mate.obs, kept);
+                self.recycle_buffers(walked, Vec::new());
+            }
             self.serial += 1;
             if mpos < self.end {
-                self.expiry.push(Reverse((mpos, self.serial, hash)));
+                if self.expiry.is_empty() {
+                    self.expiry
+                        .resize_with((self.end - self.start) as usize, Vec::new);
+                }
+                self.expiry[(mpos - self.start) as usize].push((self.serial, hash));
             }
             // A second left mate of the same name replaces the first (which is then
             // not counted), as a map keyed by name would.
-            if let Some(old) = self.take_stashed(hash, |s| &*s.name == qname) {
+            if let Some(old) = self.take_stashed(hash, |s| s.name.as_slice() == qname) {
                 self.recycle(old.mate);
             }
-            self.pending_obs += mate.obs.len();
+            self.pending_obs += mate.obs.capacity();
             self.stash.insert_unique(
                 hash,
                 Stashed {
-                    name: qname.into(),
+                    name: Name::new(qname),
                     hash,
                     group: g,
                     serial: self.serial,
@@ -449,16 +494,22 @@ impl<'a> UnitState<'a> {
 
     /// Count, on their own, kept mates whose partner should have arrived before `pos`.
     fn expire(&mut self, pos: u32) {
-        while let Some(&Reverse((mpos, serial, hash))) = self.expiry.peek() {
-            if mpos >= pos {
-                break;
+        let upto = pos.min(self.start + self.expiry.len() as u32);
+        while self.expired_to < upto {
+            let bucket = std::mem::take(&mut self.expiry[(self.expired_to - self.start) as usize]);
+            self.expired_to += 1;
+            for (serial, hash) in bucket {
+                self.expire_one(serial, hash);
             }
-            self.expiry.pop();
-            if let Some(s) = self.take_stashed(hash, |s| s.serial == serial) {
-                let min_bq = self.cfg.filter.min_base_quality;
-                commit_single(&s.mate, &mut self.groups[s.group].sink(min_bq, 0, false));
-                self.recycle(s.mate);
-            }
+        }
+    }
+
+    /// Count on its own the kept mate `serial` (name hash `hash`) if it still waits.
+    fn expire_one(&mut self, serial: u64, hash: u64) {
+        if let Some(s) = self.take_stashed(hash, |s| s.serial == serial) {
+            let min_bq = self.cfg.filter.min_base_quality;
+            commit_single(&s.mate, &mut self.groups[s.group].sink(min_bq, 0, false));
+            self.recycle(s.mate);
         }
     }
 
@@ -467,7 +518,7 @@ impl<'a> UnitState<'a> {
         for s in std::mem::take(&mut self.stash) {
             // Mates expected in later windows.
             self.out.outgoing.push(PendingMate {
-                qname: s.name.into_vec(),
+                qname: s.name.as_slice().to_vec(),
                 group: self.names[s.group].clone(),
                 mate: s.mate,
             });
@@ -501,7 +552,8 @@ impl<'a> UnitState<'a> {
             pending_cap: PENDING_OBS_CAP,
             pool: Vec::new(),
             single: grouper.is_single(),
-            expiry: BinaryHeap::new(),
+            expiry: Vec::new(),
+            expired_to: start,
             serial: 0,
             out: UnitOutput::default(),
             ins_buf: Vec::new(),

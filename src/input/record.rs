@@ -143,7 +143,7 @@ pub(crate) fn find_aux<'a>(mut aux: &'a [u8], tag: &[u8; 2]) -> Option<(u8, &'a 
             b'i' | b'I' | b'f' => (4, 4),
             b'd' => (8, 8),
             b'Z' | b'H' => {
-                let p = body.iter().position(|&b| b == 0)?;
+                let p = memchr::memchr(0, body)?;
                 (p + 1, p)
             }
             b'B' => {
