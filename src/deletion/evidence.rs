@@ -3,7 +3,7 @@
 
 use super::DeletionSpan;
 use crate::reference::{rcrs, MT_LENGTH};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 /// Bases a read must align on each side of a junction (and a wild-type read on each
@@ -67,15 +67,18 @@ pub struct JunctionEvidence {
     discordant: HashMap<(u32, u32), u32>,
 }
 
-/// 15-mer index of rCRS for placing clipped sequence.
-fn kmer_index() -> &'static HashMap<u32, Vec<u32>> {
-    static INDEX: OnceLock<HashMap<u32, Vec<u32>>> = OnceLock::new();
+/// A 15-mer found more than once in rCRS (in [`kmer_index`]).
+const REPEATED: u32 = u32::MAX;
+
+/// 15-mer index of rCRS for placing clipped sequence: its position, or [`REPEATED`].
+fn kmer_index() -> &'static HashMap<u32, u32> {
+    static INDEX: OnceLock<HashMap<u32, u32>> = OnceLock::new();
     INDEX.get_or_init(|| {
         let r = rcrs();
-        let mut m: HashMap<u32, Vec<u32>> = HashMap::new();
+        let mut m: HashMap<u32, u32> = HashMap::default();
         for i in 0..=r.len() - JUNCTION_FLANK as usize {
             if let Some(k) = pack(&r[i..i + JUNCTION_FLANK as usize]) {
-                m.entry(k).or_default().push(i as u32);
+                m.entry(k).and_modify(|p| *p = REPEATED).or_insert(i as u32);
             }
         }
         m
@@ -99,9 +102,9 @@ fn pack(s: &[u8]) -> Option<u32> {
 
 /// The unique rCRS position of a 15-mer.
 fn place(kmer: &[u8]) -> Option<u32> {
-    match kmer_index().get(&pack(kmer)?)?.as_slice() {
-        [one] => Some(*one),
-        _ => None,
+    match *kmer_index().get(&pack(kmer)?)? {
+        REPEATED => None,
+        one => Some(one),
     }
 }
 
@@ -151,18 +154,38 @@ fn raw_ops(cigar: &[u32]) -> impl Iterator<Item = (u32, u8)> + '_ {
         .map(|c| (c >> 4, b"MIDNSHP=X"[((c & 0xf) as usize).min(8)]))
 }
 
-fn text_ops(cigar: &str) -> Option<Vec<(u32, u8)>> {
-    let mut out = Vec::new();
+/// Whether every length of a text CIGAR fits in 32 bits (then [`text_ops`] reads it).
+fn text_cigar_fits(cigar: &str) -> bool {
     let mut n = 0u32;
-    for b in cigar.bytes() {
+    cigar.bytes().all(|b| {
         if b.is_ascii_digit() {
-            n = n.checked_mul(10)?.checked_add(u32::from(b - b'0'))?;
+            match n
+                .checked_mul(10)
+                .and_then(|m| m.checked_add(u32::from(b - b'0')))
+            {
+                Some(m) => n = m,
+                None => return false,
+            }
         } else {
-            out.push((n, b));
             n = 0;
         }
-    }
-    Some(out)
+        true
+    })
+}
+
+/// The operations of a text CIGAR (lengths checked by [`text_cigar_fits`]).
+fn text_ops(cigar: &str) -> impl Iterator<Item = (u32, u8)> + '_ {
+    let mut n = 0u32;
+    cigar.bytes().filter_map(move |b| {
+        if b.is_ascii_digit() {
+            n = n.wrapping_mul(10).wrapping_add(u32::from(b - b'0'));
+            None
+        } else {
+            let op = (n, b);
+            n = 0;
+            Some(op)
+        }
+    })
 }
 
 impl JunctionEvidence {
@@ -278,18 +301,23 @@ impl JunctionEvidence {
         // Split read: a supplementary alignment on the same contig and strand.
         if let Some(sa) = sa {
             for entry in sa.split(';').filter(|e| !e.is_empty()) {
-                let f: Vec<&str> = entry.split(',').collect();
-                if f.len() < 4 || f[0] != contig {
-                    continue;
-                }
-                let Ok(p1) = f[1].parse::<u32>() else {
+                // rname,pos,strand,CIGAR,mapQ,NM
+                let mut f = entry.split(',');
+                let (Some(rname), Some(p1), Some(sa_strand), Some(sa_cigar)) =
+                    (f.next(), f.next(), f.next(), f.next())
+                else {
                     continue;
                 };
-                if p1 == 0 || (f[2] == "-") != reverse {
+                if rname != contig {
                     continue;
                 }
-                let Some(ops) = text_ops(f[3]) else { continue };
-                let other = segment_of(p1 - 1, ops.into_iter());
+                let Ok(p1) = p1.parse::<u32>() else {
+                    continue;
+                };
+                if p1 == 0 || (sa_strand == "-") != reverse || !text_cigar_fits(sa_cigar) {
+                    continue;
+                }
+                let other = segment_of(p1 - 1, text_ops(sa_cigar));
                 if self.add_split(&me, &other, strand) {
                     return;
                 }
@@ -457,11 +485,8 @@ mod tests {
 
     fn cig(s: &str) -> Vec<u32> {
         let code = |c: u8| b"MIDNSHP=X".iter().position(|&x| x == c).unwrap() as u32;
-        text_ops(s)
-            .unwrap()
-            .into_iter()
-            .map(|(n, c)| n << 4 | code(c))
-            .collect()
+        assert!(text_cigar_fits(s));
+        text_ops(s).map(|(n, c)| n << 4 | code(c)).collect()
     }
 
     #[test]
