@@ -313,8 +313,10 @@ fn plan_for(info: &InputInfo, config: &CountConfig, threads: usize, n_sources: u
     if info.format == crate::input::Format::Bam && cfg!(target_endian = "little") {
         Plan::Fast {
             parallel: n_sources < threads,
-            // The threads an input has to itself count its reads side by side.
-            shares: (threads / n_sources).clamp(1, MAX_SHARES) as u32,
+            // The threads an input has to itself count its reads side by side, less
+            // one that inflates the next segment meanwhile (at two threads: one
+            // counter, and no thread scans records it does not count).
+            shares: (threads / n_sources).saturating_sub(1).clamp(1, MAX_SHARES) as u32,
         }
     } else if n_sources < threads {
         Plan::Pipelined {
