@@ -8,8 +8,10 @@
 #     bash benches/profile.sh      # BAM=... to profile another file
 #
 # Prints: total instructions and the shares (inclusive instruction counts of the
-# functions named) of inflating and CRC32 (libdeflate), decoding records, counting
-# (UnitState::process: the walk, mate reconciliation, filters, deletion evidence),
+# functions named) of inflating and CRC32 (libdeflate), reading records, counting
+# (everything a counter does per record but reading its fields: the walk, mate
+# reconciliation, filters, deletion evidence, bookkeeping; UnitState::process, or
+# Worker::feed less the record reading where the compiler inlined process),
 # reconciling overlapping mates, the exceptions path, the read filters, deletion
 # evidence, and writing the counts file; counting instructions per aligned base; and the
 # one-thread time ratio to `samtools view -c` (hyperfine, RUNS runs, default 3).
@@ -39,14 +41,15 @@ awk -v bases="$BASES" '
     /^ *[0-9,]+ / {
         grab("libdeflate_deflate_decompress \\[", "inflate")
         grab("libdeflate_crc32 \\[", "crc")
-        grab("bgzf::decode \\[", "decode")
+        grab("bgzf::parse \\[", "decode")
+        grab("Worker::feed \\[", "feed")
         grab("UnitState::process \\[", "process")
         grab("UnitState::route \\[", "route")
         grab("overlap::commit_pair \\[", "pair")
         grab("UnitState::expire \\[", "expire")
         grab("Bulk::exception \\[", "exception")
         grab("ReadFilter::check \\[", "filter")
-        grab("observe_record \\[", "evidence")
+        grab("JunctionEvidence::observe(_record)? \\[", "evidence")
         grab("count::file::write \\[", "write")
     }
     function pc(x) { return sprintf("%.1f%%", 100 * x / total) }
@@ -54,12 +57,13 @@ awk -v bases="$BASES" '
         printf "| instructions (one thread, inclusive) | share |\n|---|---|\n"
         printf "| total | %.2f G |\n", total / 1e9
         printf "| inflating the BGZF blocks and their CRC32 (libdeflate) | %s |\n", pc(v["inflate"] + v["crc"])
-        printf "| decoding records into htslib layout | %s |\n", pc(v["decode"])
-        printf "| counting (walk, mates, filters, evidence; %.1f per aligned base) | %s |\n", v["process"] / bases, pc(v["process"])
+        count = ("process" in v) ? v["process"] : v["feed"] - v["decode"]
+        printf "| reading the records in place (their fields and bam_read1 checks; nothing copied) | %s |\n", pc(v["decode"])
+        printf "| counting (walk, mates, filters, evidence, bookkeeping; %.1f per aligned base) | %s |\n", count / bases, pc(count)
         printf "| - of it, reconciling overlapping mates | %s |\n", pc(v["route"] + v["pair"] + v["expire"])
         printf "| - of it, the exceptions path (mismatches, low quality) | %s |\n", pc(v["exception"])
         printf "| - of it, the read filters | %s |\n", pc(v["filter"])
-        printf "| - of it, deletion evidence (clips, SA, discordant pairs) | %s |\n", pc(v["evidence"])
+        printf "| - of it, deletion evidence past the per-read check (clipped reads, SA, discordant pairs) | %s |\n", pc(v["evidence"])
         printf "| writing the counts file | %s |\n", pc(v["write"])
     }' "$OUT/annotate.txt"
 
