@@ -295,7 +295,12 @@ mod tests {
         }
     }
 
-    fn run(a: &MateObs, b: &MateObs) -> (Vec<SiteCounts>, IndelMap) {
+    /// Counts (positions 0..40) and indel events of `a` and `b` committed by `commit`.
+    fn run_with(
+        a: &MateObs,
+        b: &MateObs,
+        commit: impl FnOnce(&MateObs, &MateObs, &mut DirectSink<'_>),
+    ) -> (Vec<SiteCounts>, IndelMap) {
         let mut block = Block::new(0);
         block.ensure(40);
         let mut indels = IndelMap::new();
@@ -307,7 +312,7 @@ mod tests {
                 strand: 0,
                 mate_other_contig: false,
             };
-            commit_pair(a, b, &mut s);
+            commit(a, b, &mut s);
         }
         let mut c = Counts::new();
         block.add_into(&mut c, IndelMap::new());
@@ -315,25 +320,17 @@ mod tests {
         (c.sites()[..40].to_vec(), indels)
     }
 
+    fn run(a: &MateObs, b: &MateObs) -> (Vec<SiteCounts>, IndelMap) {
+        run_with(a, b, |a, b, s| commit_pair(a, b, s))
+    }
+
     /// Counts of `a` and `b` committed by the general merge only.
     fn run_merged(a: &MateObs, b: &MateObs) -> Vec<SiteCounts> {
-        let mut block = Block::new(0);
-        block.ensure(40);
-        let mut indels = IndelMap::new();
-        {
-            let mut s = DirectSink {
-                block: &mut block,
-                indels: &mut indels,
-                min_bq: 20,
-                strand: 0,
-                mate_other_contig: false,
-            };
+        run_with(a, b, |a, b, s| {
             let (a, b) = if !a.first && b.first { (b, a) } else { (a, b) };
-            merge_obs(a, b, &mut s);
-        }
-        let mut c = Counts::new();
-        block.add_into(&mut c, IndelMap::new());
-        c.sites()[..40].to_vec()
+            merge_obs(a, b, s);
+        })
+        .0
     }
 
     #[test]

@@ -715,12 +715,12 @@ mod tests {
     use super::*;
     use rust_htslib::bam::{self, Read as _};
 
-    #[test]
-    fn records_decode_as_htslib_reads_them() {
+    /// A BAM of 3000 varied records written by htslib: its path, the records as htslib
+    /// reads them back, and the virtual offset of the first.
+    fn varied_bam(dir: &Path) -> (PathBuf, Vec<Record>, u64) {
         // Reads with names of every length modulo 4 (NUL padding), clips, indels, mates
         // and tags, written by htslib; read back by htslib and by this module.
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("r.bam");
+        let path = dir.join("r.bam");
         let mut header = bam::header::Header::new();
         let mut sq = bam::header::HeaderRecord::new(b"SQ");
         sq.push_tag(b"SN", "chrM").push_tag(b"LN", 16569);
@@ -754,6 +754,13 @@ mod tests {
                 if i % 2 == 0 {
                     r.push_aux(b"RG", bam::record::Aux::String("g1")).unwrap();
                 }
+                if i % 5 == 0 {
+                    r.push_aux(b"XA", bam::record::Aux::Char(b'x')).unwrap();
+                    r.push_aux(b"XB", bam::record::Aux::ArrayI16((&[-3i16, 7][..]).into()))
+                        .unwrap();
+                    r.push_aux(b"XS", bam::record::Aux::I16(-42)).unwrap();
+                    r.push_aux(b"XF", bam::record::Aux::Float(0.5)).unwrap();
+                }
                 w.write(&r).unwrap();
             }
         }
@@ -762,6 +769,13 @@ mod tests {
         for r in reader.records() {
             want.push(r.unwrap());
         }
+        (path, want, start)
+    }
+
+    #[test]
+    fn records_decode_as_htslib_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, want, start) = varied_bam(dir.path());
         let mut blocks = BlockReader::open(&path, start >> 16, 1).unwrap();
         let mut cursor = RecordCursor::new((start & 0xffff) as usize);
         let (mut rec, mut got, mut buf) = (Record::new(), Vec::new(), Vec::new());
@@ -782,6 +796,66 @@ mod tests {
             assert_eq!(g.inner().core.n_cigar, w.inner().core.n_cigar);
             assert_eq!(g.inner().core.l_qseq, w.inner().core.l_qseq);
         }
+    }
+
+    #[test]
+    fn records_read_in_place_give_what_htslib_records_give() {
+        // Every accessor the counting core uses, on the record read in place and on the
+        // record htslib reads, through the one trait.
+        let dir = tempfile::tempdir().unwrap();
+        let (path, want, start) = varied_bam(dir.path());
+        struct Check<'w> {
+            want: &'w [Record],
+            seen: usize,
+        }
+        impl Take for Check<'_> {
+            fn record(&mut self, g: &RawRecord<'_>) -> std::result::Result<bool, CursorError> {
+                let w = &self.want[self.seen];
+                self.seen += 1;
+                let name = String::from_utf8_lossy(Alignment::qname(w)).into_owned();
+                assert_eq!(Alignment::tid(g), Alignment::tid(w), "{name}");
+                assert_eq!(Alignment::pos(g), Alignment::pos(w), "{name}");
+                assert_eq!(Alignment::flags(g), Alignment::flags(w), "{name}");
+                assert_eq!(Alignment::mapq(g), Alignment::mapq(w), "{name}");
+                assert_eq!(Alignment::mtid(g), Alignment::mtid(w), "{name}");
+                assert_eq!(Alignment::mpos(g), Alignment::mpos(w), "{name}");
+                assert_eq!(Alignment::insert_size(g), Alignment::insert_size(w));
+                assert_eq!(Alignment::qname(g), Alignment::qname(w));
+                assert_eq!(Alignment::raw_cigar(g), Alignment::raw_cigar(w), "{name}");
+                assert_eq!(Alignment::seq_encoded(g), Alignment::seq_encoded(w));
+                assert_eq!(Alignment::seq_len(g), Alignment::seq_len(w), "{name}");
+                assert_eq!(Alignment::qual(g), Alignment::qual(w), "{name}");
+                for i in 0..Alignment::seq_len(w) {
+                    assert_eq!(g.base(i), w.base(i), "{name} base {i}");
+                }
+                for tag in [b"NM", b"RG", b"XA", b"XB", b"XS", b"XF", b"MC"] {
+                    assert_eq!(g.aux_value(tag), w.aux_value(tag), "{name} {tag:?}");
+                }
+                Ok(true)
+            }
+            fn other(&mut self, _: i32, _: i64) -> Result<bool> {
+                unreachable!("one share holds every read")
+            }
+        }
+        let mut blocks = BlockReader::open(&path, start >> 16, 1).unwrap();
+        let mut cursor = RecordCursor::new((start & 0xffff) as usize);
+        let mut check = Check {
+            want: &want,
+            seen: 0,
+        };
+        let mut buf = Vec::new();
+        while let Some(seg) = blocks.next_segment().unwrap() {
+            inflate(&seg, &mut buf, &path, true).unwrap();
+            let data = &buf[..seg.inflated_len()];
+            assert!(cursor.feed_share(data, Share::ALL, &mut check).unwrap());
+        }
+        assert_eq!(check.seen, want.len());
+        assert!(want
+            .iter()
+            .any(|w| w.aux_value(b"XB") == Some(AuxValue::Other)));
+        assert!(want
+            .iter()
+            .any(|w| w.aux_value(b"XA") == Some(AuxValue::Char(b'x'))));
     }
 
     #[test]
