@@ -602,7 +602,7 @@ pub(crate) fn parse<'a>(
         {
             return Err(NEEDS_HTSLIB);
         }
-        if l_seq > 0 && flag & BAM_FUNMAP == 0 && query_len(cigar) != l_seq {
+        if l_seq > 0 && flag & BAM_FUNMAP == 0 && crate::filter::query_len(cigar) != l_seq as u64 {
             return Err("CIGAR and query sequence lengths differ");
         }
     }
@@ -614,17 +614,6 @@ pub(crate) fn parse<'a>(
         qual,
         aux,
     })
-}
-
-/// Query bases a raw CIGAR consumes (M, I, S, =, X).
-#[inline]
-fn query_len(cigar: &[u32]) -> usize {
-    cigar
-        .iter()
-        // BAM_CIGAR_TYPE: bit 1 consumes the query.
-        .filter(|&&op| (0x3C1A7u32 >> ((op & 0xf) << 1)) & 1 != 0)
-        .map(|&op| (op >> 4) as usize)
-        .sum()
 }
 
 /// Reference bases a raw CIGAR consumes (M, D, N, =, X).

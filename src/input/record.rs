@@ -109,13 +109,7 @@ impl Alignment for Record {
         Some(match self.aux(tag).ok()? {
             Aux::String(s) => AuxValue::Str(s),
             Aux::Char(c) => AuxValue::Char(c),
-            Aux::I8(v) => AuxValue::Int(v.into()),
-            Aux::U8(v) => AuxValue::Int(v.into()),
-            Aux::I16(v) => AuxValue::Int(v.into()),
-            Aux::U16(v) => AuxValue::Int(v.into()),
-            Aux::I32(v) => AuxValue::Int(v.into()),
-            Aux::U32(v) => AuxValue::Int(v.into()),
-            _ => AuxValue::Other,
+            other => crate::filter::aux_as_i64(&other).map_or(AuxValue::Other, AuxValue::Int),
         })
     }
 }
