@@ -5,6 +5,7 @@
 //! invalid → unmapped → secondary → supplementary → QC-fail → duplicate → MAPQ →
 //! aligned length → mate on another contig (only when asked to drop them) → NM.
 
+pub use crate::input::record::{aux_as_i64, query_len};
 use crate::input::record::{Alignment, AuxValue};
 use serde::{Deserialize, Serialize};
 
@@ -211,15 +212,6 @@ pub fn aligned_len(raw_cigar: &[u32]) -> u32 {
         .fold(0u32, |n, c| n.saturating_add(c >> 4))
 }
 
-/// Number of query bases the CIGAR consumes (M, I, S, =, X).
-pub fn query_len(raw_cigar: &[u32]) -> u64 {
-    raw_cigar
-        .iter()
-        .filter(|c| matches!(*c & 0xf, 0 | 1 | 4 | 7 | 8))
-        .map(|c| u64::from(c >> 4))
-        .sum()
-}
-
 impl ReadFilter {
     /// Check one record whose `tid` is the mitochondrial contig.
     pub fn check<R: Alignment>(&self, rec: &R, contig_len: u32) -> Verdict {
@@ -280,20 +272,6 @@ impl ReadFilter {
             }
         }
         Verdict::Keep { mate_other_contig }
-    }
-}
-
-/// An integer aux value of any width.
-pub fn aux_as_i64(aux: &rust_htslib::bam::record::Aux<'_>) -> Option<i64> {
-    use rust_htslib::bam::record::Aux;
-    match *aux {
-        Aux::I8(v) => Some(i64::from(v)),
-        Aux::U8(v) => Some(i64::from(v)),
-        Aux::I16(v) => Some(i64::from(v)),
-        Aux::U16(v) => Some(i64::from(v)),
-        Aux::I32(v) => Some(i64::from(v)),
-        Aux::U32(v) => Some(i64::from(v)),
-        _ => None,
     }
 }
 

@@ -602,7 +602,7 @@ pub(crate) fn parse<'a>(
         {
             return Err(NEEDS_HTSLIB);
         }
-        if l_seq > 0 && flag & BAM_FUNMAP == 0 && crate::filter::query_len(cigar) != l_seq as u64 {
+        if l_seq > 0 && flag & BAM_FUNMAP == 0 && super::record::query_len(cigar) != l_seq as u64 {
             return Err("CIGAR and query sequence lengths differ");
         }
     }

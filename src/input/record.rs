@@ -109,7 +109,7 @@ impl Alignment for Record {
         Some(match self.aux(tag).ok()? {
             Aux::String(s) => AuxValue::Str(s),
             Aux::Char(c) => AuxValue::Char(c),
-            other => crate::filter::aux_as_i64(&other).map_or(AuxValue::Other, AuxValue::Int),
+            other => aux_as_i64(&other).map_or(AuxValue::Other, AuxValue::Int),
         })
     }
 }
@@ -176,6 +176,28 @@ pub(crate) fn aux_value(ty: u8, v: &[u8]) -> AuxValue<'_> {
         b'I' => AuxValue::Int(i64::from(u32::from_le_bytes(le(4)))),
         b'Z' => std::str::from_utf8(v).map_or(AuxValue::Other, AuxValue::Str),
         _ => AuxValue::Other,
+    }
+}
+
+/// Number of query bases the CIGAR consumes (M, I, S, =, X).
+pub fn query_len(raw_cigar: &[u32]) -> u64 {
+    raw_cigar
+        .iter()
+        .filter(|c| matches!(*c & 0xf, 0 | 1 | 4 | 7 | 8))
+        .map(|c| u64::from(c >> 4))
+        .sum()
+}
+
+/// An integer aux value of any width.
+pub fn aux_as_i64(aux: &Aux<'_>) -> Option<i64> {
+    match *aux {
+        Aux::I8(v) => Some(i64::from(v)),
+        Aux::U8(v) => Some(i64::from(v)),
+        Aux::I16(v) => Some(i64::from(v)),
+        Aux::U16(v) => Some(i64::from(v)),
+        Aux::I32(v) => Some(i64::from(v)),
+        Aux::U32(v) => Some(i64::from(v)),
+        _ => None,
     }
 }
 
