@@ -13,7 +13,9 @@
 //! Positions only one mate covers count as usual. Strategy `independent` counts every
 //! read on its own (what `samtools mpileup -x` and mutserve do).
 
-use super::walker::{EventObs, Obs, Sink};
+use super::block::Block;
+use super::refcodes::REF_CODE;
+use super::walker::{allele_of, count_cell, uncount, EventObs, Obs, Sink};
 
 /// How overlapping mates of one fragment are counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -189,6 +191,127 @@ fn reconcile<S: StrandSink>(sa: usize, oa: &Obs, sb: usize, ob: &Obs, sink: &mut
     }
 }
 
+/// The aligned bases of one mate over consecutive positions from `start` (one M run, no
+/// indel among them), already counted as a read of its own: 4-bit base codes, one per
+/// byte, and qualities.
+pub(crate) struct CountedRun<'a> {
+    /// Flag 0x40 (first in template).
+    pub first: bool,
+    /// Strand index (0 forward, 1 reverse).
+    pub strand: usize,
+    pub start: u32,
+    pub codes: &'a [u8],
+    pub quals: &'a [u8],
+}
+
+/// Reconcile two overlapping mates that were both counted as reads of their own (the
+/// fast path for mates whose overlap is one M run in each): where both cover a position,
+/// take back what [`reconcile`] would not have counted, so the block ends up with what
+/// [`commit_pair`] gives. The observation [`reconcile`] keeps is always one of the two
+/// as counted (the higher quality one, read 1 on a tie), except when the mates disagree
+/// at equal quality: then both are taken back and an `N` at that quality is counted on
+/// read 1's strand.
+pub(crate) fn reconcile_counted(
+    x: &CountedRun<'_>,
+    y: &CountedRun<'_>,
+    block: &mut Block,
+    min: u8,
+) {
+    let (a, b) = if !x.first && y.first { (y, x) } else { (x, y) };
+    let end = |r: &CountedRun<'_>| r.start + r.codes.len().min(r.quals.len()) as u32;
+    let (lo, hi) = (a.start.max(b.start), end(a).min(end(b)));
+    if lo >= hi {
+        return;
+    }
+    let n = (hi - lo) as usize;
+    let (ia, ib) = ((lo - a.start) as usize, (lo - b.start) as usize);
+    let (ca, qa) = (&a.codes[ia..ia + n], &a.quals[ia..ia + n]);
+    let (cb, qb) = (&b.codes[ib..ib + n], &b.quals[ib..ib + n]);
+    let refs = &REF_CODE[lo as usize..hi as usize];
+    let span = 255u8.wrapping_sub(min);
+    let row0 = (lo - block.offset) as usize;
+    let pass = |q: u8| q.wrapping_sub(min) < span;
+    // The usual position: both mates agree with rCRS at passing qualities, both were
+    // counted in bulk, and the lower quality one (read 2 on a tie) is taken back out of
+    // the bulk arrays. Done 64 rows at a time without a branch (the qualities pick the
+    // mate at random): which strand loses a base at each row, then the bulk arrays
+    // updated row by row. Bulk coverage is a difference array: a base taken back at row
+    // `i` is -1 at `i` and +1 at `i + 1`.
+    const ROWS: usize = 64;
+    for c0 in (0..n).step_by(ROWS) {
+        let m = ROWS.min(n - c0);
+        // Per row: whether read 1 (`a`) or read 2 (`b`) loses its bulk base, and the
+        // quality taken back with it (0 where none is).
+        let (mut lose, mut qlose) = ([[0u8; ROWS]; 2], [[0u8; ROWS]; 2]);
+        let mut odd = [0u8; ROWS];
+        let rows = ca[c0..c0 + m]
+            .iter()
+            .zip(&cb[c0..c0 + m])
+            .zip(qa[c0..c0 + m].iter().zip(&qb[c0..c0 + m]))
+            .zip(&refs[c0..c0 + m]);
+        for (k, (((&ca, &cb), (&qa, &qb)), &r)) in rows.enumerate() {
+            let usual = (ca == r) & (cb == r) & pass(qa) & pass(qb);
+            let a_loses = qa < qb;
+            lose[0][k] = u8::from(usual & a_loses);
+            lose[1][k] = u8::from(usual & !a_loses);
+            qlose[0][k] = if usual & a_loses { qa } else { 0 };
+            qlose[1][k] = if usual & !a_loses { qb } else { 0 };
+            odd[k] = u8::from(!usual);
+        }
+        for (j, strand) in [(0, a.strand), (1, b.strand)] {
+            let (lk, qk) = (&lose[j][..m], &qlose[j][..m]);
+            let cover = &mut block.cover[strand][row0 + c0..=row0 + c0 + m];
+            // Row k gets (taken at k - 1) - (taken at k): one write per row.
+            cover[0] -= i32::from(lk[0]);
+            for (c, w) in cover[1..m].iter_mut().zip(lk.windows(2)) {
+                *c += i32::from(w[0]) - i32::from(w[1]);
+            }
+            cover[m] += i32::from(lk[m - 1]);
+            let qtot = &mut block.qtot[strand][row0 + c0..row0 + c0 + m];
+            for (t, &q) in qtot.iter_mut().zip(qk) {
+                *t = t.wrapping_sub(u32::from(q));
+            }
+        }
+        // Every other row (a mismatch, a low quality in either mate), eight flags read
+        // at a time.
+        for (w, flags) in odd.chunks_exact(8).enumerate() {
+            let mut word = u64::from_le_bytes(flags.try_into().unwrap_or([0; 8]));
+            while word != 0 {
+                let k = c0 + 8 * w + word.trailing_zeros() as usize / 8;
+                word &= word - 1;
+                reconcile_one(a, b, lo + k as u32, block, min);
+            }
+        }
+    }
+}
+
+/// [`reconcile_counted`] at a position `p` other than the usual one (the mates differ
+/// from rCRS or each other, or a quality fails), as [`reconcile`] decides.
+#[inline(never)]
+fn reconcile_one(a: &CountedRun<'_>, b: &CountedRun<'_>, p: u32, block: &mut Block, min: u8) {
+    let (i, j) = ((p - a.start) as usize, (p - b.start) as usize);
+    let (ca, qa, cb, qb) = (a.codes[i], a.quals[i], b.codes[j], b.quals[j]);
+    let take_a = |block: &mut Block| uncount(block, a.strand, p, ca, qa, min);
+    let take_b = |block: &mut Block| uncount(block, b.strand, p, cb, qb, min);
+    if allele_of(ca) == allele_of(cb) {
+        if qa >= qb {
+            take_b(block);
+        } else {
+            take_a(block);
+        }
+    } else {
+        match qa.cmp(&qb) {
+            std::cmp::Ordering::Greater => take_b(block),
+            std::cmp::Ordering::Less => take_a(block),
+            std::cmp::Ordering::Equal => {
+                take_a(block);
+                take_b(block);
+                count_cell(block, a.strand, p, 4, qa, min);
+            }
+        }
+    }
+}
+
 /// [`commit_pair`]'s observations in general: merged by position.
 fn merge_obs<S: StrandSink>(a: &MateObs, b: &MateObs, sink: &mut S) {
     let (mut i, mut j) = (0, 0);
@@ -357,6 +480,111 @@ mod tests {
         // Observations with a gap (a reference skip) take the merge.
         let gap = mate(true, 0, &[(1, 0, 30), (5, 0, 30)], vec![]);
         assert_eq!(span(&gap.obs), None);
+    }
+
+    #[test]
+    fn counted_mates_taken_back_equal_the_merge() {
+        // Two M runs counted whole (the bulk path), then reconciled by taking back: the
+        // same counts as keeping them and committing the pair. Runs that meet, nest,
+        // touch and miss; bases that agree with rCRS or not (IUPAC codes, N, `=`);
+        // qualities that pass, fail, are unknown (255) and tie; both strand layouts;
+        // rows in more than one 64-row chunk; near m.3107 (rCRS N).
+        use super::super::refcodes::REF_CODE;
+        use super::super::walker::{allele_of, ReadView};
+        let mut seed = 11u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for case in 0..3000 {
+            let base = [100u32, 3060][case % 2];
+            let mut run_of = |first: bool| {
+                let (start, len) = (base + next(80) as u32, 1 + next(150) as usize);
+                let rate = [0u64, 3, 30][next(3) as usize];
+                let codes: Vec<u8> = (0..len)
+                    .map(|i| {
+                        if next(100) < rate {
+                            next(16) as u8
+                        } else {
+                            REF_CODE[start as usize + i]
+                        }
+                    })
+                    .collect();
+                let quals: Vec<u8> = (0..len)
+                    .map(|_| {
+                        if next(100) < rate {
+                            [0u8, 19, 20, 255][next(4) as usize]
+                        } else {
+                            [25u8, 30, 30, 37][next(4) as usize]
+                        }
+                    })
+                    .collect();
+                (first, next(2) as usize, start, codes, quals)
+            };
+            let (x, y) = (run_of(case % 3 != 0), run_of(case % 3 == 1));
+            let lo = base;
+            let mut kept = Block::new(lo);
+            kept.ensure(lo + 240);
+            let mut counted = Block::new(lo);
+            counted.ensure(lo + 240);
+            let mut indels = IndelMap::new();
+            let as_obs = |r: &(bool, usize, u32, Vec<u8>, Vec<u8>)| MateObs {
+                first: r.0,
+                strand: r.1,
+                mate_other_contig: false,
+                obs: (r.3.iter().zip(&r.4).enumerate())
+                    .map(|(i, (&c, &q))| Obs {
+                        pos: r.2 + i as u32,
+                        allele: allele_of(c),
+                        q,
+                    })
+                    .collect(),
+                events: vec![],
+            };
+            let mut sink = DirectSink {
+                block: &mut kept,
+                indels: &mut indels,
+                min_bq: 20,
+                strand: 0,
+                mate_other_contig: false,
+            };
+            commit_pair(&as_obs(&x), &as_obs(&y), &mut sink);
+            for r in [&x, &y] {
+                let packed: Vec<u8> =
+                    r.3.chunks(2)
+                        .map(|p| (p[0] << 4) | p.get(1).copied().unwrap_or(0))
+                        .collect();
+                let view = ReadView {
+                    pos: r.2,
+                    rev: r.1 == 1,
+                    cigar: &[],
+                    seq: &packed,
+                    qual: &r.4,
+                };
+                let mut sink = DirectSink {
+                    block: &mut counted,
+                    indels: &mut indels,
+                    min_bq: 20,
+                    strand: r.1,
+                    mate_other_contig: false,
+                };
+                sink.bases(r.2, &view, 0, r.3.len());
+            }
+            fn run(r: &(bool, usize, u32, Vec<u8>, Vec<u8>)) -> CountedRun<'_> {
+                CountedRun {
+                    first: r.0,
+                    strand: r.1,
+                    start: r.2,
+                    codes: &r.3,
+                    quals: &r.4,
+                }
+            }
+            let (rx, ry) = (run(&x), run(&y));
+            reconcile_counted(&rx, &ry, &mut counted, 20);
+            assert_eq!(counted.to_sites(), kept.to_sites(), "case {case}");
+        }
     }
 
     #[test]

@@ -8,8 +8,12 @@
 
 use super::block::Block;
 use super::counts::IndelMap;
-use super::overlap::{commit_pair, commit_single, MateObs, OverlapMode};
-use super::walker::{walk, CollectSink, DirectSink, EventObs, Obs, ReadView, RoutingSink};
+use super::overlap::{
+    commit_pair, commit_single, reconcile_counted, CountedRun, MateObs, OverlapMode,
+};
+use super::walker::{
+    allele_of, uncount, walk, CollectSink, DirectSink, EventObs, Obs, ReadView, RoutingSink,
+};
 use super::{CountConfig, Observer};
 use crate::error::{Error, Result};
 use crate::filter::{ReadTally, Verdict};
@@ -204,7 +208,49 @@ struct Stashed {
     hash: u64,
     group: usize,
     serial: u64,
-    mate: MateObs,
+    kept: Kept,
+}
+
+/// What a left mate leaves for its partner.
+enum Kept {
+    /// Its observations from the partner's start on, not yet counted.
+    Obs(MateObs),
+    /// The fast path: the mate was counted whole, as a read of its own; from the
+    /// partner's start on its aligned bases are one M run, kept to take back what the
+    /// reconciliation drops ([`reconcile_counted`]).
+    Counted(CountedMate),
+}
+
+/// A counted left mate's bases from its partner's start on (see [`Kept::Counted`]).
+struct CountedMate {
+    first: bool,
+    strand: usize,
+    start: u32,
+    /// 4-bit base codes, one per byte.
+    codes: Vec<u8>,
+    quals: Vec<u8>,
+}
+
+impl CountedMate {
+    fn run(&self) -> CountedRun<'_> {
+        CountedRun {
+            first: self.first,
+            strand: self.strand,
+            start: self.start,
+            codes: &self.codes,
+            quals: &self.quals,
+        }
+    }
+}
+
+impl Kept {
+    /// Observation slots held (the memory bound's unit).
+    fn slots(&self) -> usize {
+        match self {
+            Kept::Obs(m) => m.obs.capacity(),
+            Kept::Counted(c) => c.codes.capacity(),
+        }
+    }
 }
 
 /// Most observations (allocated slots) kept for mates waiting for their partner, per
@@ -242,6 +288,8 @@ struct UnitState<'a> {
     out: UnitOutput,
     ins_buf: Vec<u8>,
     key_buf: Vec<u8>,
+    /// Base codes of a right mate's overlap (reused).
+    code_buf: Vec<u8>,
 }
 
 fn view<R: Alignment>(rec: &R) -> ReadView<'_> {
@@ -327,11 +375,103 @@ impl<'a> UnitState<'a> {
         }
     }
 
+    /// Count a right mate `v` (in group `g`) with its kept left mate as one fragment.
+    fn commit_right(&mut self, g: usize, v: &ReadView<'_>, first: bool, left: Stashed) {
+        let min_bq = self.cfg.filter.min_base_quality;
+        if let Kept::Counted(c) = &left.kept {
+            // The fast path: when this read's bases over the left mate's kept run are one
+            // M run too, count it whole and take back what the reconciliation drops.
+            let c_end = c.start + c.codes.len() as u32;
+            match v.edge_run(false, self.contig_len) {
+                Some((start, end, qpos, only)) if left.group == g && (end >= c_end || only) => {
+                    self.direct(g, v, false);
+                    let (lo, hi) = (start.max(c.start), end.min(c_end));
+                    if lo < hi {
+                        let (q0, n) = (qpos + (lo - start) as usize, (hi - lo) as usize);
+                        let mut codes = std::mem::take(&mut self.code_buf);
+                        v.codes_into(q0, n, &mut codes);
+                        let right = CountedRun {
+                            first,
+                            strand: usize::from(v.rev),
+                            start: lo,
+                            codes: &codes,
+                            quals: &v.qual[q0..q0 + n],
+                        };
+                        reconcile_counted(&c.run(), &right, &mut self.groups[g].block, min_bq);
+                        self.code_buf = codes;
+                    }
+                    return;
+                }
+                _ => {}
+            }
+        }
+        let mate = self.uncounted(left.group, left.kept);
+        // Keep only what the left mate can see: up to one past its last base.
+        let left_last = mate
+            .obs
+            .last()
+            .map_or(0, |o| o.pos)
+            .max(mate.events.last().map_or(0, |e| e.anchor));
+        let right = self.route(g, v, first, 0, left_last.saturating_add(1));
+        let acc = &mut self.groups[left.group];
+        commit_pair(&mate, &right, &mut acc.sink(min_bq, 0, false));
+        self.recycle(mate);
+        self.recycle(right);
+    }
+
     /// Remove and return the kept mate with name hash `hash` that `is` picks.
     fn take_stashed(&mut self, hash: u64, is: impl Fn(&Stashed) -> bool) -> Option<Stashed> {
         let (s, _) = self.stash.find_entry(hash, is).ok()?.remove();
-        self.pending_obs -= s.mate.obs.capacity();
+        self.pending_obs -= s.kept.slots();
         Some(s)
+    }
+
+    /// A kept mate as observations not yet counted: a counted one is taken back out of
+    /// its group's block.
+    fn uncounted(&mut self, group: usize, kept: Kept) -> MateObs {
+        match kept {
+            Kept::Obs(m) => m,
+            Kept::Counted(c) => {
+                let min_bq = self.cfg.filter.min_base_quality;
+                let block = &mut self.groups[group].block;
+                let mut obs = self.pool.pop().map(|p| p.obs).unwrap_or_default();
+                for (i, (&code, &q)) in c.codes.iter().zip(&c.quals).enumerate() {
+                    let pos = c.start + i as u32;
+                    uncount(block, c.strand, pos, code, q, min_bq);
+                    obs.push(Obs {
+                        pos,
+                        allele: allele_of(code),
+                        q,
+                    });
+                }
+                MateObs {
+                    first: c.first,
+                    strand: c.strand,
+                    mate_other_contig: false,
+                    obs,
+                    events: Vec::new(),
+                }
+            }
+        }
+    }
+
+    /// The fast path for a left mate whose partner starts at `mpos` (see
+    /// [`Kept::Counted`]): `None` when its bases from `mpos` on are not one M run.
+    fn counted_mate(&self, v: &ReadView<'_>, first: bool, mpos: u32) -> Option<CountedMate> {
+        let (start, end, qpos, _) = v.edge_run(true, self.contig_len)?;
+        if start > mpos || mpos >= end {
+            return None;
+        }
+        let (qpos, n) = (qpos + (mpos - start) as usize, (end - mpos) as usize);
+        let mut codes = Vec::with_capacity(n);
+        v.codes_into(qpos, n, &mut codes);
+        Some(CountedMate {
+            first,
+            strand: usize::from(v.rev),
+            start: mpos,
+            codes,
+            quals: v.qual[qpos..qpos + n].to_vec(),
+        })
     }
 
     /// Give a committed mate's buffers back for reuse.
@@ -409,19 +549,7 @@ impl<'a> UnitState<'a> {
                     .is_some());
         if is_right {
             if let Some(left) = self.take_stashed(hash, |s| s.name.as_slice() == qname) {
-                // Keep only what the left mate can see: up to one past its last base.
-                let left_last = left
-                    .mate
-                    .obs
-                    .last()
-                    .map_or(0, |o| o.pos)
-                    .max(left.mate.events.last().map_or(0, |e| e.anchor));
-                let right = self.route(g, &v, first, 0, left_last.saturating_add(1));
-                let min_bq = self.cfg.filter.min_base_quality;
-                let acc = &mut self.groups[left.group];
-                commit_pair(&left.mate, &right, &mut acc.sink(min_bq, 0, false));
-                self.recycle(left.mate);
-                self.recycle(right);
+                self.commit_right(g, &v, first, left);
             } else if mpos >= self.start {
                 // The mate is in this window and was not kept: no overlap, or filtered.
                 self.direct(g, &v, false);
@@ -451,17 +579,27 @@ impl<'a> UnitState<'a> {
             self.groups[g].tally.overlaps_counted_apart += 1;
             self.direct(g, &v, false);
         } else if mpos < ref_end {
-            // The mate starts inside this read: count what lies before it now, keep the
+            // The mate starts inside this read. When this read's bases from there on are
+            // one M run, count it whole now and keep those bases to take back what the
+            // reconciliation drops; else count what lies before the mate now and keep the
             // rest until the mate arrives.
-            let mut mate = self.route(g, &v, first, mpos, u32::MAX);
-            // Keep the walk's buffer itself when at most half of it is unused (no copy:
-            // amplicon mates overlap almost whole); else an exact copy, and the buffer
-            // goes back to the pool.
-            if mate.obs.capacity() > 2 * mate.obs.len() {
-                let kept = mate.obs.as_slice().to_vec();
-                let walked = std::mem::replace(&mut mate.obs, kept);
-                self.recycle_buffers(walked, Vec::new());
-            }
+            let kept = match self.counted_mate(&v, first, mpos) {
+                Some(c) => {
+                    self.direct(g, &v, false);
+                    Kept::Counted(c)
+                }
+                None => {
+                    let mut mate = self.route(g, &v, first, mpos, u32::MAX);
+                    // Keep the walk's buffer itself when at most half of it is unused
+                    // (no copy); else an exact copy, and the buffer goes back to the pool.
+                    if mate.obs.capacity() > 2 * mate.obs.len() {
+                        let kept = mate.obs.as_slice().to_vec();
+                        let walked = std::mem::replace(&mut mate.obs, kept);
+                        self.recycle_buffers(walked, Vec::new());
+                    }
+                    Kept::Obs(mate)
+                }
+            };
             self.serial += 1;
             if mpos < self.end {
                 if self.expiry.is_empty() {
@@ -473,9 +611,10 @@ impl<'a> UnitState<'a> {
             // A second left mate of the same name replaces the first (which is then
             // not counted), as a map keyed by name would.
             if let Some(old) = self.take_stashed(hash, |s| s.name.as_slice() == qname) {
-                self.recycle(old.mate);
+                let mate = self.uncounted(old.group, old.kept);
+                self.recycle(mate);
             }
-            self.pending_obs += mate.obs.capacity();
+            self.pending_obs += kept.slots();
             self.stash.insert_unique(
                 hash,
                 Stashed {
@@ -483,7 +622,7 @@ impl<'a> UnitState<'a> {
                     hash,
                     group: g,
                     serial: self.serial,
-                    mate,
+                    kept,
                 },
                 |s| s.hash,
             );
@@ -507,9 +646,12 @@ impl<'a> UnitState<'a> {
     /// Count on its own the kept mate `serial` (name hash `hash`) if it still waits.
     fn expire_one(&mut self, serial: u64, hash: u64) {
         if let Some(s) = self.take_stashed(hash, |s| s.serial == serial) {
-            let min_bq = self.cfg.filter.min_base_quality;
-            commit_single(&s.mate, &mut self.groups[s.group].sink(min_bq, 0, false));
-            self.recycle(s.mate);
+            // A counted mate is counted already.
+            if let Kept::Obs(m) = s.kept {
+                let min_bq = self.cfg.filter.min_base_quality;
+                commit_single(&m, &mut self.groups[s.group].sink(min_bq, 0, false));
+                self.recycle(m);
+            }
         }
     }
 
@@ -517,10 +659,11 @@ impl<'a> UnitState<'a> {
         self.expire(u32::MAX);
         for s in std::mem::take(&mut self.stash) {
             // Mates expected in later windows.
+            let mate = self.uncounted(s.group, s.kept);
             self.out.outgoing.push(PendingMate {
                 qname: s.name.as_slice().to_vec(),
                 group: self.names[s.group].clone(),
-                mate: s.mate,
+                mate,
             });
         }
         self.out.outgoing.sort_by(|a, b| a.qname.cmp(&b.qname));
@@ -558,6 +701,7 @@ impl<'a> UnitState<'a> {
             out: UnitOutput::default(),
             ins_buf: Vec::new(),
             key_buf: Vec::new(),
+            code_buf: Vec::new(),
         }
     }
 }

@@ -47,6 +47,59 @@ impl ReadView<'_> {
         (self.seq[i >> 1] >> ((!i & 1) << 2)) & 0xf
     }
 
+    /// The reference range `[start, end)` and first query offset of the alignment's first
+    /// (`last == false`) or last operation other than a clip, when that operation is an
+    /// aligned run (M, =, X) whose bases the sequence holds; `end` is cut at
+    /// `contig_len` as [`walk`] cuts it. The flag says whether it is the only
+    /// operation other than a clip.
+    pub fn edge_run(&self, last: bool, contig_len: u32) -> Option<(u32, u32, usize, bool)> {
+        let clip = |c: &u32| matches!(c & 0xf, 4 | 5);
+        let k = if last {
+            self.cigar.iter().rposition(|c| !clip(c))?
+        } else {
+            self.cigar.iter().position(|c| !clip(c))?
+        };
+        let op = self.cigar[k];
+        if !matches!(op & 0xf, 0 | 7 | 8) {
+            return None;
+        }
+        let (mut rpos, mut qpos) = (u64::from(self.pos), 0usize);
+        for &c in &self.cigar[..k] {
+            let n = (c >> 4) as usize;
+            match c & 0xf {
+                0 | 7 | 8 => {
+                    rpos += n as u64;
+                    qpos += n;
+                }
+                1 | 4 => qpos += n,
+                2 | 3 => rpos += n as u64,
+                _ => {}
+            }
+        }
+        let n = (op >> 4) as usize;
+        let seq_len = self.qual.len().min(self.seq.len() * 2);
+        if qpos + n > seq_len || rpos >= u64::from(contig_len) {
+            return None;
+        }
+        let end = (rpos + n as u64).min(u64::from(contig_len)) as u32;
+        let only = self.cigar.iter().filter(|c| !clip(c)).count() == 1;
+        Some((rpos as u32, end, qpos, only))
+    }
+
+    /// The 4-bit codes of query bases `qpos..qpos + n`, one per byte, into `out`.
+    pub fn codes_into(&self, qpos: usize, n: usize, out: &mut Vec<u8>) {
+        out.clear();
+        out.reserve(n + 1);
+        let mut bytes = &self.seq[qpos >> 1..(qpos + n).div_ceil(2)];
+        if qpos & 1 == 1 && n > 0 {
+            out.push(bytes[0] & 0xf);
+            bytes = &bytes[1..];
+        }
+        // Two codes per byte; a half byte past the run dropped.
+        out.extend(bytes.iter().flat_map(|&b| [b >> 4, b & 0xf]));
+        out.truncate(n);
+    }
+
     /// One past the last reference position the alignment covers.
     pub fn ref_end(&self) -> u32 {
         let span: u64 = self
@@ -476,6 +529,45 @@ fn count_bulk(
         // A last base in the high half of its byte.
         bulk.check(i, seq[b + pairs] >> 4, REF_CODE[pos + i], quals[i]);
     }
+}
+
+/// Take back one base that [`DirectSink::bases`] counted for a read whose mate is on
+/// the same contig (code `code` and quality `q` at zero-based `pos`, strand `s`): out of
+/// the bulk arrays if it went there (it agreed with rCRS at a passing quality), else out
+/// of its exception cell. Used when overlapping mates, both counted, are reconciled.
+#[inline]
+pub(crate) fn uncount(block: &mut Block, s: usize, pos: u32, code: u8, q: u8, min: u8) {
+    let span = 255u8.wrapping_sub(min);
+    let i = (pos - block.offset) as usize;
+    let fail = fails(q, min, span);
+    if code == REF_CODE[pos as usize] && !fail {
+        block.cover[s][i] -= 1;
+        block.cover[s][i + 1] += 1;
+        block.qtot[s][i] = block.qtot[s][i].wrapping_sub(u32::from(q));
+    } else {
+        let a = usize::from(CODE_TO_ALLELE[usize::from(code & 0xf)]);
+        let cell = &mut block.rows[i][s];
+        if fail {
+            cell.n[LOWQ] -= 1;
+        } else {
+            cell.n[a] -= 1;
+            cell.qsum[a] = cell.qsum[a].wrapping_sub(u32::from(q));
+        }
+    }
+}
+
+/// The allele index (0..=4) of a 4-bit base code.
+#[inline(always)]
+pub(crate) fn allele_of(code: u8) -> u8 {
+    CODE_TO_ALLELE[usize::from(code & 0xf)]
+}
+
+/// Count one base of allele `a` (0..=4) with quality `q` at `pos` on strand `s` in its
+/// exception cell (a read whose mate is on the same contig).
+#[inline]
+pub(crate) fn count_cell(block: &mut Block, s: usize, pos: u32, a: u8, q: u8, min: u8) {
+    let i = (pos - block.offset) as usize;
+    add_base::<false>(&mut block.rows[i][s], a, q, min, 255u8.wrapping_sub(min));
 }
 
 /// Adds observations straight into a dense [`Block`] (bases from reads whose mate is on
@@ -929,6 +1021,23 @@ mod tests {
             }
         );
         assert!(c.events.is_empty(), "no anchor, no event");
+    }
+
+    #[test]
+    fn codes_read_whole_bytes_as_one_at_a_time() {
+        let ascii = b"ACGTNMACGTRACGTACY";
+        let packed = pack(ascii);
+        let quals = vec![30u8; ascii.len()];
+        let cigar = cig(&[(ascii.len() as u32, 0)]);
+        let r = view(0, false, &cigar, &packed, &quals);
+        let mut out = Vec::new();
+        for qpos in 0..ascii.len() {
+            for n in 0..=(ascii.len() - qpos) {
+                r.codes_into(qpos, n, &mut out);
+                let want: Vec<u8> = (qpos..qpos + n).map(|i| r.code(i)).collect();
+                assert_eq!(out, want, "qpos {qpos}, n {n}");
+            }
+        }
     }
 
     #[test]
