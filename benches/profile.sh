@@ -46,6 +46,8 @@ awk -v bases="$BASES" '
         grab("UnitState::process \\[", "process")
         grab("UnitState::route \\[", "route")
         grab("overlap::commit_pair \\[", "pair")
+        grab("overlap::reconcile_counted \\[", "taken")
+        grab("UnitState::counted_mate \\[", "kept")
         grab("UnitState::expire \\[", "expire")
         grab("Bulk::exception \\[", "exception")
         grab("ReadFilter::check \\[", "filter")
@@ -60,7 +62,7 @@ awk -v bases="$BASES" '
         count = ("process" in v) ? v["process"] : v["feed"] - v["decode"]
         printf "| reading the records in place (their fields and bam_read1 checks; nothing copied) | %s |\n", pc(v["decode"])
         printf "| counting (walk, mates, filters, evidence, bookkeeping; %.1f per aligned base) | %s |\n", count / bases, pc(count)
-        printf "| - of it, reconciling overlapping mates | %s |\n", pc(v["route"] + v["pair"] + v["expire"])
+        printf "| - of it, reconciling overlapping mates | %s |\n", pc(v["route"] + v["pair"] + v["expire"] + v["taken"] + v["kept"])
         printf "| - of it, the exceptions path (mismatches, low quality) | %s |\n", pc(v["exception"])
         printf "| - of it, the read filters | %s |\n", pc(v["filter"])
         printf "| - of it, deletion evidence past the per-read check (clipped reads, SA, discordant pairs) | %s |\n", pc(v["evidence"])

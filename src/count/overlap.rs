@@ -211,6 +211,7 @@ pub(crate) struct CountedRun<'a> {
 /// as counted (the higher quality one, read 1 on a tie), except when the mates disagree
 /// at equal quality: then both are taken back and an `N` at that quality is counted on
 /// read 1's strand.
+#[inline(never)]
 pub(crate) fn reconcile_counted(
     x: &CountedRun<'_>,
     y: &CountedRun<'_>,
