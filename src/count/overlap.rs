@@ -15,7 +15,7 @@
 
 use super::block::Block;
 use super::refcodes::REF_CODE;
-use super::walker::{allele_of, count_cell, uncount, EventObs, Obs, Sink};
+use super::walker::{allele_of, count_cell, fails, uncount, EventObs, Obs, Sink};
 
 /// How overlapping mates of one fragment are counted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -98,12 +98,24 @@ fn emit_event<S: Sink>(sink: &mut S, e: &EventObs) {
     }
 }
 
-/// Which mate wins a reconciliation: `Some(true)` = `a`, `Some(false)` = `b`, `None` = tie.
-fn winner(qa: u8, qb: u8) -> Option<bool> {
+/// What one-observation-per-fragment keeps where both mates cover a position: the mate
+/// with the higher quality; on a tie, read 1 (`a`) when the mates agree, neither when
+/// they disagree (an `N` then stands for the fragment). Every reconciliation (kept
+/// observations, counted runs, indel events) decides through this one rule.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Keep {
+    A,
+    B,
+    Neither,
+}
+
+#[inline(always)]
+pub(crate) fn keep(agree: bool, qa: u8, qb: u8) -> Keep {
     match qa.cmp(&qb) {
-        std::cmp::Ordering::Greater => Some(true),
-        std::cmp::Ordering::Less => Some(false),
-        std::cmp::Ordering::Equal => None,
+        std::cmp::Ordering::Greater => Keep::A,
+        std::cmp::Ordering::Less => Keep::B,
+        std::cmp::Ordering::Equal if agree => Keep::A,
+        std::cmp::Ordering::Equal => Keep::Neither,
     }
 }
 
@@ -161,32 +173,18 @@ fn commit_runs<S: StrandSink>(a: &MateObs, sa: u32, b: &MateObs, sb: u32, sink: 
 /// One position both mates cover (`oa` of the mate on strand `sa`, `ob` on `sb`).
 #[inline(always)]
 fn reconcile<S: StrandSink>(sa: usize, oa: &Obs, sb: usize, ob: &Obs, sink: &mut S) {
-    if oa.allele == ob.allele {
-        let a_wins = winner(oa.q, ob.q).unwrap_or(true);
-        let (strand, q) = if a_wins { (sa, oa.q) } else { (sb, ob.q) };
-        sink.set_read(strand, false);
-        emit(
-            sink,
-            &Obs {
-                pos: oa.pos,
-                allele: oa.allele,
-                q,
-            },
-        );
-    } else {
-        match winner(oa.q, ob.q) {
-            Some(true) => {
-                sink.set_read(sa, false);
-                emit(sink, oa);
-            }
-            Some(false) => {
-                sink.set_read(sb, false);
-                emit(sink, ob);
-            }
-            None => {
-                sink.set_read(sa, false);
-                sink.base(oa.pos, 4, oa.q);
-            }
+    match keep(oa.allele == ob.allele, oa.q, ob.q) {
+        Keep::A => {
+            sink.set_read(sa, false);
+            emit(sink, oa);
+        }
+        Keep::B => {
+            sink.set_read(sb, false);
+            emit(sink, ob);
+        }
+        Keep::Neither => {
+            sink.set_read(sa, false);
+            sink.base(oa.pos, 4, oa.q);
         }
     }
 }
@@ -231,7 +229,6 @@ pub(crate) fn reconcile_counted(
     let refs = &REF_CODE[lo as usize..hi as usize];
     let span = 255u8.wrapping_sub(min);
     let row0 = (lo - block.offset) as usize;
-    let pass = |q: u8| q.wrapping_sub(min) < span;
     // The usual position: both mates agree with rCRS at passing qualities, both were
     // counted in bulk, and the lower quality one (read 2 on a tie) is taken back out of
     // the bulk arrays. Done 64 rows at a time without a branch (the qualities pick the
@@ -251,8 +248,8 @@ pub(crate) fn reconcile_counted(
             .zip(qa[c0..c0 + m].iter().zip(&qb[c0..c0 + m]))
             .zip(&refs[c0..c0 + m]);
         for (k, (((&ca, &cb), (&qa, &qb)), &r)) in rows.enumerate() {
-            let usual = (ca == r) & (cb == r) & pass(qa) & pass(qb);
-            let a_loses = qa < qb;
+            let usual = (ca == r) & (cb == r) & !fails(qa, min, span) & !fails(qb, min, span);
+            let a_loses = keep(true, qa, qb) == Keep::B;
             lose[0][k] = u8::from(usual & a_loses);
             lose[1][k] = u8::from(usual & !a_loses);
             qlose[0][k] = if usual & a_loses { qa } else { 0 };
@@ -294,21 +291,13 @@ fn reconcile_one(a: &CountedRun<'_>, b: &CountedRun<'_>, p: u32, block: &mut Blo
     let (ca, qa, cb, qb) = (a.codes[i], a.quals[i], b.codes[j], b.quals[j]);
     let take_a = |block: &mut Block| uncount(block, a.strand, p, ca, qa, min);
     let take_b = |block: &mut Block| uncount(block, b.strand, p, cb, qb, min);
-    if allele_of(ca) == allele_of(cb) {
-        if qa >= qb {
-            take_b(block);
-        } else {
+    match keep(allele_of(ca) == allele_of(cb), qa, qb) {
+        Keep::A => take_b(block),
+        Keep::B => take_a(block),
+        Keep::Neither => {
             take_a(block);
-        }
-    } else {
-        match qa.cmp(&qb) {
-            std::cmp::Ordering::Greater => take_b(block),
-            std::cmp::Ordering::Less => take_a(block),
-            std::cmp::Ordering::Equal => {
-                take_a(block);
-                take_b(block);
-                count_cell(block, a.strand, p, 4, qa, min);
-            }
+            take_b(block);
+            count_cell(block, a.strand, p, 4, qa, min);
         }
     }
 }
@@ -367,19 +356,10 @@ fn reconcile_events<S: StrandSink>(a: &MateObs, b: &MateObs, sink: &mut S) {
                     (None, None) => true,
                     _ => false,
                 };
-                if same {
-                    let a_wins = winner(qa, qb).unwrap_or(true);
-                    if a_wins {
-                        ea.map(|e| (a.strand, e))
-                    } else {
-                        eb.map(|e| (b.strand, e))
-                    }
-                } else {
-                    match winner(qa, qb) {
-                        Some(true) => ea.map(|e| (a.strand, e)),
-                        Some(false) => eb.map(|e| (b.strand, e)),
-                        None => None,
-                    }
+                match keep(same, qa, qb) {
+                    Keep::A => ea.map(|e| (a.strand, e)),
+                    Keep::B => eb.map(|e| (b.strand, e)),
+                    Keep::Neither => None,
                 }
             }
             (None, None) => None,

@@ -343,7 +343,7 @@ fn count_run<const XM: bool>(
 /// Whether a quality fails the threshold (`q < min`, or 255 = unknown): one unsigned
 /// comparison against `span = 255 - min`.
 #[inline(always)]
-fn fails(q: u8, min: u8, span: u8) -> bool {
+pub(crate) fn fails(q: u8, min: u8, span: u8) -> bool {
     q.wrapping_sub(min) >= span
 }
 
