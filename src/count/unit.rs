@@ -226,19 +226,29 @@ struct CountedMate {
     first: bool,
     strand: usize,
     start: u32,
-    /// 4-bit base codes, one per byte.
-    codes: Vec<u8>,
-    quals: Vec<u8>,
+    /// Bases kept.
+    n: usize,
+    /// Their 4-bit base codes, one per byte, then their qualities: one buffer (from
+    /// [`UnitState::bytes_pool`], given back when the mate is done with).
+    data: Vec<u8>,
 }
 
 impl CountedMate {
+    fn codes(&self) -> &[u8] {
+        &self.data[..self.n]
+    }
+
+    fn quals(&self) -> &[u8] {
+        &self.data[self.n..]
+    }
+
     fn run(&self) -> CountedRun<'_> {
         CountedRun {
             first: self.first,
             strand: self.strand,
             start: self.start,
-            codes: &self.codes,
-            quals: &self.quals,
+            codes: self.codes(),
+            quals: self.quals(),
         }
     }
 }
@@ -248,7 +258,9 @@ impl Kept {
     fn slots(&self) -> usize {
         match self {
             Kept::Obs(m) => m.obs.capacity(),
-            Kept::Counted(c) => c.codes.capacity(),
+            // Two bytes a base, an observation slot for each four (counted as one a
+            // base: the bound stays as tight as for kept observations).
+            Kept::Counted(c) => c.data.capacity() / 2,
         }
     }
 }
@@ -277,6 +289,8 @@ struct UnitState<'a> {
     pending_cap: usize,
     /// Observation buffers of committed mates, reused.
     pool: Vec<CollectSink>,
+    /// Byte buffers of counted mates ([`CountedMate::data`]), reused.
+    bytes_pool: Vec<Vec<u8>>,
     /// Whether reads go to one clone only (no --split-by): no group lookup per read.
     single: bool,
     /// (serial, hash of the read name) of every kept mate, by the start of its partner:
@@ -381,7 +395,7 @@ impl<'a> UnitState<'a> {
         if let Kept::Counted(c) = &left.kept {
             // The fast path: when this read's bases over the left mate's kept run are one
             // M run too, count it whole and take back what the reconciliation drops.
-            let c_end = c.start + c.codes.len() as u32;
+            let c_end = c.start + c.n as u32;
             match v.edge_run(false, self.contig_len) {
                 Some((start, end, qpos, only)) if left.group == g && (end >= c_end || only) => {
                     self.direct(g, v, false);
@@ -399,6 +413,9 @@ impl<'a> UnitState<'a> {
                         };
                         reconcile_counted(&c.run(), &right, &mut self.groups[g].block, min_bq);
                         self.code_buf = codes;
+                    }
+                    if let Kept::Counted(c) = left.kept {
+                        self.recycle_bytes(c.data);
                     }
                     return;
                 }
@@ -435,7 +452,7 @@ impl<'a> UnitState<'a> {
                 let min_bq = self.cfg.filter.min_base_quality;
                 let block = &mut self.groups[group].block;
                 let mut obs = self.pool.pop().map(|p| p.obs).unwrap_or_default();
-                for (i, (&code, &q)) in c.codes.iter().zip(&c.quals).enumerate() {
+                for (i, (&code, &q)) in c.codes().iter().zip(c.quals()).enumerate() {
                     let pos = c.start + i as u32;
                     uncount(block, c.strand, pos, code, q, min_bq);
                     obs.push(Obs {
@@ -444,34 +461,46 @@ impl<'a> UnitState<'a> {
                         q,
                     });
                 }
-                MateObs {
+                let mate = MateObs {
                     first: c.first,
                     strand: c.strand,
                     mate_other_contig: false,
                     obs,
                     events: Vec::new(),
-                }
+                };
+                self.recycle_bytes(c.data);
+                mate
             }
         }
     }
 
     /// The fast path for a left mate whose partner starts at `mpos` (see
     /// [`Kept::Counted`]): `None` when its bases from `mpos` on are not one M run.
-    fn counted_mate(&self, v: &ReadView<'_>, first: bool, mpos: u32) -> Option<CountedMate> {
+    fn counted_mate(&mut self, v: &ReadView<'_>, first: bool, mpos: u32) -> Option<CountedMate> {
         let (start, end, qpos, _) = v.edge_run(true, self.contig_len)?;
         if start > mpos || mpos >= end {
             return None;
         }
         let (qpos, n) = (qpos + (mpos - start) as usize, (end - mpos) as usize);
-        let mut codes = Vec::with_capacity(n);
-        v.codes_into(qpos, n, &mut codes);
+        let mut data = self.bytes_pool.pop().unwrap_or_default();
+        data.reserve(2 * n);
+        v.codes_into(qpos, n, &mut data);
+        data.extend_from_slice(&v.qual[qpos..qpos + n]);
         Some(CountedMate {
             first,
             strand: usize::from(v.rev),
             start: mpos,
-            codes,
-            quals: v.qual[qpos..qpos + n].to_vec(),
+            n,
+            data,
         })
+    }
+
+    /// Keep a counted mate's buffer for reuse.
+    fn recycle_bytes(&mut self, mut data: Vec<u8>) {
+        if self.bytes_pool.len() < 4096 {
+            data.clear();
+            self.bytes_pool.push(data);
+        }
     }
 
     /// Give a committed mate's buffers back for reuse.
@@ -646,11 +675,14 @@ impl<'a> UnitState<'a> {
     /// Count on its own the kept mate `serial` (name hash `hash`) if it still waits.
     fn expire_one(&mut self, serial: u64, hash: u64) {
         if let Some(s) = self.take_stashed(hash, |s| s.serial == serial) {
-            // A counted mate is counted already.
-            if let Kept::Obs(m) = s.kept {
-                let min_bq = self.cfg.filter.min_base_quality;
-                commit_single(&m, &mut self.groups[s.group].sink(min_bq, 0, false));
-                self.recycle(m);
+            match s.kept {
+                Kept::Obs(m) => {
+                    let min_bq = self.cfg.filter.min_base_quality;
+                    commit_single(&m, &mut self.groups[s.group].sink(min_bq, 0, false));
+                    self.recycle(m);
+                }
+                // A counted mate is counted already.
+                Kept::Counted(c) => self.recycle_bytes(c.data),
             }
         }
     }
@@ -694,6 +726,7 @@ impl<'a> UnitState<'a> {
             pending_obs: 0,
             pending_cap: PENDING_OBS_CAP,
             pool: Vec::new(),
+            bytes_pool: Vec::new(),
             single: grouper.is_single(),
             expiry: Vec::new(),
             expired_to: start,
