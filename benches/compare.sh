@@ -345,20 +345,28 @@ def med(tag):
         return None
     return {r["command"]: r["median"] for r in json.load(open(p))["results"]}
 rows, targets = [], []
-def row(label, tag, cmd, floor, target=None):
+def row(label, tag, cmd, floor, target=None, slower_than=None):
     m = med(tag)
     if not m or cmd not in m:
         return
     r = m[cmd] / m[floor]
     rows.append(f"| {label} | `{cmd}` | `{floor}` | {r:.2f}x |")
     if target:
-        targets.append(f"- {label}, `{cmd}`: {r:.2f}x `{floor}` (target ≤ {target}x) → "
-                       + ("met" if r <= target else "NOT met"))
+        # On a loaded 2-CPU machine the threaded floor can be slower than its one-thread
+        # self (its threads contend): then a ratio to it flatters, and the target is
+        # judged against the faster floor of the same comparison instead.
+        judged, note = r, ""
+        if slower_than and slower_than in m and m[slower_than] < m[floor]:
+            judged = m[cmd] / m[slower_than]
+            note = (f"; `{floor}` was slower than `{slower_than}` in this comparison, so judged"
+                    f" against the faster: {judged:.2f}x")
+        targets.append(f"- {label}, `{cmd}`: {r:.2f}x `{floor}`{note} (target ≤ {target}x) → "
+                       + ("met" if judged <= target else "NOT met"))
 ct, c1, v, v1 = f"mitosieve count --threads {t}", "mitosieve count --threads 1", f"samtools view -c -@{t}", "samtools view -c"
-row("realistic BAM (ART + bwa)", "realistic", ct, v, 1.3)
+row("realistic BAM (ART + bwa)", "realistic", ct, v, 1.3, v1)
 row("realistic BAM (ART + bwa)", "realistic", c1, v1, 1.5)
-row("CRAM of the realistic BAM", "cram", ct, v, 1.5)
-row("amplicon-depth real reads", "amplicon", ct, v, 1.5)
+row("CRAM of the realistic BAM", "cram", ct, v, 1.5, v1)
+row("amplicon-depth real reads", "amplicon", ct, v, 1.5, v1)
 row("amplicon-depth real reads", "amplicon", c1, v1)
 row("simulator BAM", "simulator", ct, v)
 wg = med("wholegenome") or {}
