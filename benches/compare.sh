@@ -365,7 +365,7 @@ def row(label, tag, cmd, floor, target=None, slower_than=None):
 ct, c1, v, v1 = f"mitosieve count --threads {t}", "mitosieve count --threads 1", f"samtools view -c -@{t}", "samtools view -c"
 row("realistic BAM (ART + bwa)", "realistic", ct, v, 1.3, v1)
 row("realistic BAM (ART + bwa)", "realistic", c1, v1, 1.5)
-row("CRAM of the realistic BAM", "cram", ct, v, 1.5, v1)
+row("CRAM of the realistic BAM", "cram", ct, v, 1.5)
 row("amplicon-depth real reads", "amplicon", ct, v, 1.5, v1)
 row("amplicon-depth real reads", "amplicon", c1, v1)
 row("simulator BAM", "simulator", ct, v)

@@ -413,7 +413,7 @@ impl Bulk<'_> {
 
     #[inline(never)]
     fn exception(&mut self, i: usize, code: u8, q: u8) {
-        let a = CODE_TO_ALLELE[usize::from(code & 0xf)];
+        let a = allele_of(code);
         add_base::<false>(&mut self.rows[i][self.s], a, q, self.min, self.span);
         self.qtot[i] = self.qtot[i].wrapping_sub(u32::from(q));
         self.cover[i] -= 1;
@@ -551,7 +551,7 @@ pub(crate) fn uncount(block: &mut Block, s: usize, pos: u32, code: u8, q: u8, mi
         block.cover[s][i + 1] += 1;
         block.qtot[s][i] = block.qtot[s][i].wrapping_sub(u32::from(q));
     } else {
-        let a = usize::from(CODE_TO_ALLELE[usize::from(code & 0xf)]);
+        let a = usize::from(allele_of(code));
         let cell = &mut block.rows[i][s];
         if fail {
             cell.n[LOWQ] -= 1;
