@@ -334,7 +334,10 @@ impl RecordCursor {
         t: &mut T,
     ) -> std::result::Result<bool, CursorError> {
         let cigar = &mut self.cigar;
-        let mut take = |bytes: &[u8]| -> std::result::Result<bool, CursorError> {
+        // `next`: the bytes after this record (the next record, maybe cut), for
+        // [`Take::ahead`].
+        let mut take = |bytes: &[u8], next: &[u8]| -> std::result::Result<bool, CursorError> {
+            t.ahead(next);
             if share.n > 1 && !share.holds(bytes) {
                 let (tid, pos) = (le32(bytes, 4) as i32, i64::from(le32(bytes, 8) as i32));
                 return t.other(tid, pos).map_err(CursorError::Count);
@@ -361,7 +364,7 @@ impl RecordCursor {
             if self.partial.len() < total {
                 return Ok(true);
             }
-            let go = take(&self.partial)?;
+            let go = take(&self.partial, data)?;
             self.partial.clear();
             if !go {
                 return Ok(false);
@@ -372,7 +375,8 @@ impl RecordCursor {
             if data.len() < total {
                 break;
             }
-            if !take(&data[..total])? {
+            let (this, next) = data.split_at(total);
+            if !take(this, next)? {
                 return Ok(false);
             }
             data = &data[total..];
@@ -394,6 +398,11 @@ pub(crate) trait Take {
     fn record(&mut self, rec: &RawRecord<'_>) -> std::result::Result<bool, CursorError>;
     /// A record of another share: its contig and position only.
     fn other(&mut self, tid: i32, pos: i64) -> Result<bool>;
+    /// Called before each record with the bytes that follow it (the next record from
+    /// its `block_size`, possibly cut short, possibly empty): a chance to bring what
+    /// the next record will need into cache while this one is handled. A hint only.
+    #[inline]
+    fn ahead(&mut self, _next: &[u8]) {}
 }
 
 /// One of `n` shares of the reads, dealt by read name: `k` in `0..n`.
