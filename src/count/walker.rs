@@ -420,21 +420,18 @@ impl Bulk<'_> {
         self.cover[i + 1] += 1;
     }
 
-    /// Up to sixteen bases from whole sequence bytes `bytes` (rCRS bytes `refs`), from
-    /// base `first` of the run: find the exceptions sixteen at a time, then visit only
-    /// those.
+    /// The exceptions marked in `mask` among the bases from `j0` on of the whole
+    /// sequence bytes `bytes` (bit `k`: base `j0 + k`, the high nibble of
+    /// `bytes[(j0 + k) / 2]` when even; `j0` even), whose qualities are `quals` (one per
+    /// base, from base 0 of `bytes`) and which are bases `first + j` of the run.
     #[inline(always)]
-    fn chunk(&mut self, first: usize, bytes: [u8; 8], refs: [u8; 8], quals: &[u8; 16], valid: u32) {
-        let mut mask = exceptions16(bytes, refs, quals, self.min, self.span) & valid;
+    fn drain(&mut self, first: usize, j0: usize, mut mask: u64, bytes: &[u8], quals: &[u8]) {
         while mask != 0 {
-            let k = mask.trailing_zeros() as usize;
+            let j = j0 + mask.trailing_zeros() as usize;
             mask &= mask - 1;
-            let code = if k & 1 == 0 {
-                bytes[k / 2] >> 4
-            } else {
-                bytes[k / 2] & 0xf
-            };
-            self.exception(first + k, code, quals[k]);
+            let byte = bytes[j / 2];
+            let code = if j & 1 == 0 { byte >> 4 } else { byte & 0xf };
+            self.exception(first + j, code, quals[j]);
         }
     }
 }
@@ -490,7 +487,11 @@ fn count_bulk(
     let refs = &REF_PAIRS[p & 1][p >> 1..(p >> 1) + pairs];
     let bytes = &seq[b..b + pairs];
     let qp = &quals[i..i + 2 * pairs];
+    // Sixteen bases at a time, their exception masks gathered 64 bases to a word, and
+    // the word's exceptions visited together (a branch per sixteen bases on whether any
+    // was an exception mispredicted often on real qualities).
     let mut chunks = 0usize;
+    let (mut word, mut fill) = (0u64, 0u32);
     for ((sb, rb), q16) in bytes
         .chunks_exact(8)
         .zip(refs.chunks_exact(8))
@@ -503,26 +504,37 @@ fn count_bulk(
         ) else {
             unreachable!("chunks_exact gives whole chunks")
         };
-        bulk.chunk(i + 16 * chunks, sb8, rb8, q16, 0xffff);
+        word |= u64::from(exceptions16(sb8, rb8, q16, bulk.min, bulk.span)) << fill;
+        fill += 16;
         chunks += 1;
+        if fill == 64 {
+            bulk.drain(i, 16 * (chunks - 4), word, bytes, qp);
+            (word, fill) = (0, 0);
+        }
     }
     // The last whole bytes (fewer than eight): the last eight bytes of the run again,
-    // visiting only the bases the chunks before did not (no copy into a padded buffer:
-    // a 16-byte load of bytes just stored piecewise stalls); a run shorter than sixteen
-    // bases one base at a time.
+    // keeping only the bases the chunks before did not see (no copy into a padded
+    // buffer: a 16-byte load of bytes just stored piecewise stalls); a run shorter than
+    // sixteen bases one base at a time.
     let done = 8 * chunks;
     let rest = pairs - done;
-    if rest > 0 && pairs >= 8 {
-        let s = pairs - 8;
-        let (Ok(sb8), Ok(rb8), Ok(q16)) = (
-            <[u8; 8]>::try_from(&bytes[s..]),
-            <[u8; 8]>::try_from(&refs[s..]),
-            <&[u8; 16]>::try_from(&qp[2 * s..]),
-        ) else {
-            unreachable!("the run holds at least eight whole bytes")
-        };
-        let seen = 2 * (8 - rest);
-        bulk.chunk(i + 2 * s, sb8, rb8, q16, 0xffff & !((1u32 << seen) - 1));
+    if pairs >= 8 {
+        if rest > 0 {
+            let s = pairs - 8;
+            let (Ok(sb8), Ok(rb8), Ok(q16)) = (
+                <[u8; 8]>::try_from(&bytes[s..]),
+                <[u8; 8]>::try_from(&refs[s..]),
+                <&[u8; 16]>::try_from(&qp[2 * s..]),
+            ) else {
+                unreachable!("the run holds at least eight whole bytes")
+            };
+            // Bit 0 of the shifted mask is base `2 * done`, the first one not yet seen;
+            // its at most 14 bits fit above the at most 48 of the word.
+            let seen = 2 * (8 - rest);
+            let m = exceptions16(sb8, rb8, q16, bulk.min, bulk.span) >> seen;
+            word |= u64::from(m) << fill;
+        }
+        bulk.drain(i, 2 * done - fill as usize, word, bytes, qp);
     } else {
         for (k, &byte) in bytes.iter().enumerate().skip(done) {
             let (j, r) = (2 * k, refs[k]);
