@@ -411,7 +411,7 @@ impl Bulk<'_> {
         }
     }
 
-    #[inline(never)]
+    #[inline(always)]
     fn exception(&mut self, i: usize, code: u8, q: u8) {
         let a = allele_of(code);
         add_base::<false>(&mut self.rows[i][self.s], a, q, self.min, self.span);
