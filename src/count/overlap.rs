@@ -242,12 +242,31 @@ pub(crate) fn reconcile_counted(
         // quality taken back with it (0 where none is).
         let (mut lose, mut qlose) = ([[0u8; ROWS]; 2], [[0u8; ROWS]; 2]);
         let mut odd = [0u8; ROWS];
-        let rows = ca[c0..c0 + m]
-            .iter()
-            .zip(&cb[c0..c0 + m])
-            .zip(qa[c0..c0 + m].iter().zip(&qb[c0..c0 + m]))
-            .zip(&refs[c0..c0 + m]);
-        for (k, (((&ca, &cb), (&qa, &qb)), &r)) in rows.enumerate() {
+        let (ca, cb) = (&ca[c0..c0 + m], &cb[c0..c0 + m]);
+        let (qa, qb, refs) = (&qa[c0..c0 + m], &qb[c0..c0 + m], &refs[c0..c0 + m]);
+        // Sixteen rows at a time with SSE2 where there is, the rest one by one.
+        let mut k = 0;
+        #[cfg(target_arch = "x86_64")]
+        while k + 16 <= m {
+            usual16(
+                [
+                    &ca[k..k + 16],
+                    &cb[k..k + 16],
+                    &qa[k..k + 16],
+                    &qb[k..k + 16],
+                    &refs[k..k + 16],
+                ],
+                min,
+                span,
+                &mut lose,
+                &mut qlose,
+                &mut odd,
+                k,
+            );
+            k += 16;
+        }
+        for k in k..m {
+            let (ca, cb, qa, qb, r) = (ca[k], cb[k], qa[k], qb[k], refs[k]);
             let usual = (ca == r) & (cb == r) & !fails(qa, min, span) & !fails(qb, min, span);
             let a_loses = keep(true, qa, qb) == Keep::B;
             lose[0][k] = u8::from(usual & a_loses);
@@ -280,6 +299,62 @@ pub(crate) fn reconcile_counted(
                 reconcile_one(a, b, lo + k as u32, block, min);
             }
         }
+    }
+}
+
+/// [`reconcile_counted`]'s per-row decision for sixteen rows from row `k` of a chunk
+/// (`rows`: read 1's codes, read 2's codes, read 1's qualities, read 2's qualities,
+/// rCRS codes, sixteen of each), as its scalar loop decides it: a row is usual when both
+/// codes equal rCRS and both qualities pass; then read 1 loses its base when its quality
+/// is the lower one, else read 2 does.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn usual16(
+    rows: [&[u8]; 5],
+    min: u8,
+    span: u8,
+    lose: &mut [[u8; 64]; 2],
+    qlose: &mut [[u8; 64]; 2],
+    odd: &mut [u8; 64],
+    k: usize,
+) {
+    use std::arch::x86_64::*;
+    assert!(rows.iter().all(|r| r.len() >= 16) && k + 16 <= 64);
+    // SAFETY: SSE2 is part of the x86_64 baseline; every load reads sixteen bytes of a
+    // slice holding at least sixteen (asserted) and every store writes sixteen bytes
+    // of a 64-byte array from `k`, with `k + 16 <= 64` (asserted).
+    unsafe {
+        let load = |r: &[u8]| _mm_loadu_si128(r.as_ptr().cast::<__m128i>());
+        let (ca, cb, qa, qb, r) = (
+            load(rows[0]),
+            load(rows[1]),
+            load(rows[2]),
+            load(rows[3]),
+            load(rows[4]),
+        );
+        let (vmin, vspan) = (_mm_set1_epi8(min as i8), _mm_set1_epi8(span as i8));
+        // fails(q) <=> q - min >= span (unsigned) <=> max(q - min, span) == q - min
+        let fails = |q: __m128i| {
+            let d = _mm_sub_epi8(q, vmin);
+            _mm_cmpeq_epi8(_mm_max_epu8(d, vspan), d)
+        };
+        let same = _mm_and_si128(_mm_cmpeq_epi8(ca, r), _mm_cmpeq_epi8(cb, r));
+        let usual = _mm_andnot_si128(_mm_or_si128(fails(qa), fails(qb)), same);
+        // Read 1 keeps its base when its quality is at least read 2's (max(qa, qb) == qa).
+        let a_keeps = _mm_cmpeq_epi8(_mm_max_epu8(qa, qb), qa);
+        let (lose_a, lose_b) = (
+            _mm_andnot_si128(a_keeps, usual),
+            _mm_and_si128(a_keeps, usual),
+        );
+        let one = _mm_set1_epi8(1);
+        let store = |out: &mut [u8; 64], v: __m128i| {
+            _mm_storeu_si128(out[k..k + 16].as_mut_ptr().cast::<__m128i>(), v)
+        };
+        store(&mut lose[0], _mm_and_si128(lose_a, one));
+        store(&mut lose[1], _mm_and_si128(lose_b, one));
+        store(&mut qlose[0], _mm_and_si128(lose_a, qa));
+        store(&mut qlose[1], _mm_and_si128(lose_b, qb));
+        store(odd, _mm_andnot_si128(usual, one));
     }
 }
 
