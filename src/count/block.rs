@@ -1,16 +1,18 @@
 //! The hot accumulation layout. Most aligned bases agree with rCRS at a good quality;
 //! those are counted in bulk (see [`super::walker`]): per strand, a difference array of
-//! aligned-base coverage (two writes per run of aligned bases) and a dense array of
-//! quality totals (one vectorised add per run). Every other base (a mismatch, an `N`, a
-//! low quality, a deletion, a base from a read whose mate is on another contig) is an
-//! *exception*: counted in a 64-byte cell per position and strand, and taken back out of
-//! the bulk arrays. [`Block::to_sites`] turns the block into the public [`SiteCounts`]:
-//! the rCRS allele of a position gets the bulk coverage and quality total.
+//! aligned-base coverage (two writes per run of aligned bases), a dense array of
+//! quality totals of the passing bases and a dense array of low-quality tallies (one
+//! vectorised pass per run for both). Every other base (a mismatch or an `N` at a
+//! passing quality, a deletion, a base from a read whose mate is on another contig) is
+//! an *exception*: counted in a 64-byte cell per position and strand, and taken back out
+//! of the bulk arrays. [`Block::to_sites`] turns the block into the public
+//! [`SiteCounts`]: the rCRS allele of a position gets the bulk coverage less the bulk
+//! low-quality tally, and the bulk quality total; the low-quality count gets the tally.
 //!
 //! Quality sums are 32-bit here and spilled into 64-bit totals before they could
 //! overflow, so no depth is ever capped.
 
-use super::counts::{Counts, IndelMap, SiteCounts, FWD, REV};
+use super::counts::{Counts, IndelMap, SiteCounts, FWD, LOWQ, REV};
 use super::refcodes::REF_ALLELE;
 
 /// Exception counts of one position on one strand: A, C, G, T, N, deletion, insertion events and
@@ -45,6 +47,9 @@ pub(crate) struct Block {
     /// Per strand: quality total of the bases counted in bulk (wrapping arithmetic; an
     /// exception takes its quality back out within the same read).
     pub qtot: [Vec<u32>; 2],
+    /// Per strand: bases counted in bulk whose quality fails the threshold (wrapping
+    /// arithmetic like `qtot`; a count, never negative once a pair is reconciled).
+    pub lowq: [Vec<u32>; 2],
     spill: Vec<[[u64; 5]; 2]>,
     reads: u32,
 }
@@ -66,6 +71,7 @@ impl Block {
             for s in [FWD, REV] {
                 self.cover[s].resize(need + 1, 0);
                 self.qtot[s].resize(need, 0);
+                self.lowq[s].resize(need, 0);
             }
         }
     }
@@ -109,9 +115,12 @@ impl Block {
             let mut site = to_site(row, self.spill.get(i));
             for s in [FWD, REV] {
                 cov[s] += i64::from(self.cover[s][i]);
-                // Coverage counts reads at this position: never negative by
-                // construction; a u32 like every count.
-                site.n[s][r] += cov[s].clamp(0, i64::from(u32::MAX)) as u32;
+                // Coverage counts reads at this position, less the low-quality bases
+                // among them: never negative by construction; a u32 like every count.
+                let low = self.lowq[s][i];
+                let refs = cov[s] - i64::from(low);
+                site.n[s][r] += refs.clamp(0, i64::from(u32::MAX)) as u32;
+                site.n[s][LOWQ] = site.n[s][LOWQ].wrapping_add(low);
                 site.qsum[s][r] = site.qsum[s][r].wrapping_add_signed(signed(self.qtot[s][i]));
             }
             out.push(site);

@@ -354,8 +354,9 @@ pub(crate) fn fails(q: u8, min: u8, span: u8) -> bool {
 }
 
 /// The exceptions among sixteen bases: bit `k` is set when base `k` (the high nibble of
-/// `seq[k / 2]` for even `k`) differs from rCRS (`refs`, packed the same way) or its
-/// quality `q[k]` fails the threshold.
+/// `seq[k / 2]` for even `k`) differs from rCRS (`refs`, packed the same way) and its
+/// quality `q[k]` passes the threshold (a failing base stays in bulk, tallied as low
+/// quality whatever its code).
 #[inline(always)]
 fn exceptions16(seq: [u8; 8], refs: [u8; 8], q: &[u8; 16], min: u8, span: u8) -> u32 {
     #[cfg(target_arch = "x86_64")]
@@ -374,8 +375,10 @@ fn exceptions16(seq: [u8; 8], refs: [u8; 8], q: &[u8; 16], min: u8, span: u8) ->
             // fails(q) <=> q - min >= span (unsigned) <=> max(q - min, span) == q - min
             let d = _mm_sub_epi8(qv, _mm_set1_epi8(min as i8));
             let fail = _mm_cmpeq_epi8(_mm_max_epu8(d, _mm_set1_epi8(span as i8)), d);
-            let ok = _mm_andnot_si128(fail, same);
-            (!_mm_movemask_epi8(ok) as u32) & 0xffff
+            // An exception: differs and passes; a failing base stays in bulk (its
+            // low-quality tally), whatever its code.
+            let keep = _mm_or_si128(fail, same);
+            (!_mm_movemask_epi8(keep) as u32) & 0xffff
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -384,7 +387,7 @@ fn exceptions16(seq: [u8; 8], refs: [u8; 8], q: &[u8; 16], min: u8, span: u8) ->
         for k in 0..16 {
             let shift = if k & 1 == 0 { 4 } else { 0 };
             let differs = ((seq[k / 2] ^ refs[k / 2]) >> shift) & 0xf != 0;
-            mask |= u32::from(differs || fails(q[k], min, span)) << k;
+            mask |= u32::from(differs && !fails(q[k], min, span)) << k;
         }
         mask
     }
@@ -396,6 +399,7 @@ struct Bulk<'r> {
     rows: &'r mut [HotRow],
     cover: &'r mut [i32],
     qtot: &'r mut [u32],
+    lowq: &'r mut [u32],
     s: usize,
     min: u8,
     span: u8,
@@ -403,14 +407,16 @@ struct Bulk<'r> {
 
 impl Bulk<'_> {
     /// Base `i` of the run (code `code`, rCRS code `refcode`, quality `q`), already
-    /// counted in bulk: if it is an exception, count it in its cell instead.
+    /// counted in bulk: if it is an exception (it differs from rCRS at a passing
+    /// quality), count it in its cell instead.
     #[inline(always)]
     fn check(&mut self, i: usize, code: u8, refcode: u8, q: u8) {
-        if code != refcode || fails(q, self.min, self.span) {
+        if code != refcode && !fails(q, self.min, self.span) {
             self.exception(i, code, q);
         }
     }
 
+    /// Move base `i` (code `code`, passing quality `q`) from the bulk arrays into its cell.
     #[inline(always)]
     fn exception(&mut self, i: usize, code: u8, q: u8) {
         let a = allele_of(code);
@@ -439,10 +445,11 @@ impl Bulk<'_> {
 /// The fast path over one run of aligned bases of a read (not one whose mate is on
 /// another contig): the run starts at row `start` of `block` and at zero-based position
 /// `pos`; `quals` and `seq` as for [`count_run`]. Every base is first counted in bulk
-/// (coverage +1 over the run, qualities added with one vectorised loop); then the
-/// packed sequence is compared with rCRS sixteen bases at a time (one 64-bit compare)
-/// together with the sixteen qualities, and only the bases that differ from rCRS or
-/// fail the quality threshold are moved into their exception cells.
+/// (coverage +1 over the run; passing qualities added and failing ones tallied as low
+/// quality in one vectorised loop); then the packed sequence is compared with rCRS
+/// sixteen bases at a time (one 64-bit compare) together with the sixteen qualities,
+/// and only the bases that differ from rCRS at a passing quality are moved into their
+/// exception cells.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn count_bulk(
@@ -460,20 +467,28 @@ fn count_bulk(
         return;
     }
     let Block {
-        rows, cover, qtot, ..
+        rows,
+        cover,
+        qtot,
+        lowq,
+        ..
     } = block;
     let mut bulk = Bulk {
         rows: &mut rows[start..start + n],
         cover: &mut cover[s][start..=start + n],
         qtot: &mut qtot[s][start..start + n],
+        lowq: &mut lowq[s][start..start + n],
         s,
         min,
         span: 255u8.wrapping_sub(min),
     };
     bulk.cover[0] += 1;
     bulk.cover[n] -= 1;
-    for (t, &q) in bulk.qtot.iter_mut().zip(quals) {
-        *t = t.wrapping_add(u32::from(q));
+    let (min, span) = (bulk.min, bulk.span);
+    for ((t, l), &q) in bulk.qtot.iter_mut().zip(bulk.lowq.iter_mut()).zip(quals) {
+        let fail = fails(q, min, span);
+        *t = t.wrapping_add(if fail { 0 } else { u32::from(q) });
+        *l = l.wrapping_add(u32::from(fail));
     }
     let (mut i, mut b) = (0usize, 0usize);
     if odd == 1 {
@@ -551,26 +566,26 @@ fn count_bulk(
 
 /// Take back one base that [`DirectSink::bases`] counted for a read whose mate is on
 /// the same contig (code `code` and quality `q` at zero-based `pos`, strand `s`): out of
-/// the bulk arrays if it went there (it agreed with rCRS at a passing quality), else out
-/// of its exception cell. Used when overlapping mates, both counted, are reconciled.
+/// the bulk arrays if it went there (it agreed with rCRS at a passing quality, or its
+/// quality failed: then out of the low-quality tally), else out of its exception cell. Used when overlapping mates, both counted, are reconciled.
 #[inline]
 pub(crate) fn uncount(block: &mut Block, s: usize, pos: u32, code: u8, q: u8, min: u8) {
     let span = 255u8.wrapping_sub(min);
     let i = (pos - block.offset) as usize;
     let fail = fails(q, min, span);
-    if code == REF_CODE[pos as usize] && !fail {
+    if fail {
+        block.cover[s][i] -= 1;
+        block.cover[s][i + 1] += 1;
+        block.lowq[s][i] = block.lowq[s][i].wrapping_sub(1);
+    } else if code == REF_CODE[pos as usize] {
         block.cover[s][i] -= 1;
         block.cover[s][i + 1] += 1;
         block.qtot[s][i] = block.qtot[s][i].wrapping_sub(u32::from(q));
     } else {
         let a = usize::from(allele_of(code));
         let cell = &mut block.rows[i][s];
-        if fail {
-            cell.n[LOWQ] -= 1;
-        } else {
-            cell.n[a] -= 1;
-            cell.qsum[a] = cell.qsum[a].wrapping_sub(u32::from(q));
-        }
+        cell.n[a] -= 1;
+        cell.qsum[a] = cell.qsum[a].wrapping_sub(u32::from(q));
     }
 }
 
