@@ -567,7 +567,8 @@ fn count_bulk(
 /// Take back one base that [`DirectSink::bases`] counted for a read whose mate is on
 /// the same contig (code `code` and quality `q` at zero-based `pos`, strand `s`): out of
 /// the bulk arrays if it went there (it agreed with rCRS at a passing quality, or its
-/// quality failed: then out of the low-quality tally), else out of its exception cell. Used when overlapping mates, both counted, are reconciled.
+/// quality failed: then out of the low-quality tally), else out of its exception cell.
+/// Used when overlapping mates, both counted, are reconciled.
 #[inline]
 pub(crate) fn uncount(block: &mut Block, s: usize, pos: u32, code: u8, q: u8, min: u8) {
     let span = 255u8.wrapping_sub(min);
