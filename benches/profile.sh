@@ -12,7 +12,7 @@
 # (everything a counter does per record but reading its fields: the walk, mate
 # reconciliation, filters, deletion evidence, bookkeeping; UnitState::process, or
 # Worker::feed less the record reading where the compiler inlined process),
-# reconciling overlapping mates, the exceptions path, the read filters, deletion
+# reconciling overlapping mates, the walk with its exceptions, the read filters, deletion
 # evidence, and writing the counts file; counting instructions per aligned base; and the
 # one-thread time ratio to `samtools view -c` (hyperfine, RUNS runs, default 3).
 # Needs valgrind, samtools and hyperfine (apt-get install valgrind samtools hyperfine).
@@ -49,7 +49,8 @@ awk -v bases="$BASES" '
         grab("overlap::reconcile_counted \\[", "taken")
         grab("UnitState::counted_mate \\[", "kept")
         grab("UnitState::expire \\[", "expire")
-        grab("Bulk::exception \\[", "exception")
+        grab("walker::walk_avx2 \\[", "walk")
+        grab("walker::walk \\[", "walk")
         grab("ReadFilter::check \\[", "filter")
         grab("JunctionEvidence::observe(_record)? \\[", "evidence")
         grab("count::file::write \\[", "write")
@@ -63,7 +64,7 @@ awk -v bases="$BASES" '
         printf "| reading the records in place (their fields and bam_read1 checks; nothing copied) | %s |\n", pc(v["decode"])
         printf "| counting (walk, mates, filters, evidence, bookkeeping; %.1f per aligned base) | %s |\n", count / bases, pc(count)
         printf "| - of it, reconciling overlapping mates | %s |\n", pc(v["route"] + v["pair"] + v["expire"] + v["taken"] + v["kept"])
-        printf "| - of it, the exceptions path (mismatches, low quality) | %s |\n", pc(v["exception"])
+        printf "| - of it, the CIGAR walk and bulk counting, exceptions included (mismatches, low quality; inlined, not separable) | %s |\n", pc(v["walk"])
         printf "| - of it, the read filters | %s |\n", pc(v["filter"])
         printf "| - of it, deletion evidence past the per-read check (clipped reads, SA, discordant pairs) | %s |\n", pc(v["evidence"])
         printf "| writing the counts file | %s |\n", pc(v["write"])
