@@ -565,11 +565,21 @@ impl<'a> UnitState<'a> {
     /// whose hash tag matches is prefetched, not compared; a hint, no effect on counts.
     #[inline]
     pub(crate) fn prefetch_mate(&self, next: &[u8]) {
-        if self.stash.is_empty() {
+        if self.stash.is_empty() || next.len() < 36 {
             return;
         }
-        let Some(name) = crate::input::bgzf::right_mate_name(next) else {
+        let word = |i: usize| i32::from_le_bytes([next[i], next[i + 1], next[i + 2], next[i + 3]]);
+        let flags = u16::from_le_bytes([next[18], next[19]]);
+        let (tid, pos, mtid, mpos) = (word(4), word(8), word(24), word(28));
+        if flags & FLAG_PAIRED == 0 || mtid != tid || mpos > pos || mpos < 0 {
             return;
+        }
+        let Some(name) = next.get(36..36 + usize::from(next[12])) else {
+            return;
+        };
+        let name = match name {
+            [n @ .., 0] => n,
+            n => n,
         };
         let hash = std::hash::BuildHasher::hash_one(&self.hasher, name);
         if let Some(s) = self.stash.find(hash, |_| true) {

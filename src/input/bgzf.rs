@@ -405,34 +405,6 @@ pub(crate) trait Take {
     fn ahead(&mut self, _next: &[u8]) {}
 }
 
-/// The read name of the record `bytes` (from its `block_size`, at least 36 bytes), up
-/// to its NUL; cut short where `bytes` end before it does.
-#[inline]
-pub(crate) fn read_name(bytes: &[u8]) -> &[u8] {
-    let l_qname = usize::from(bytes[12]);
-    match &bytes[36..(36 + l_qname).min(bytes.len())] {
-        [n @ .., 0] => n,
-        n => n,
-    }
-}
-
-/// The read name of the record `bytes` (from its `block_size`; possibly cut short) when
-/// it is a paired read whose mate starts on the same contig at or before it, so may be
-/// the right mate of a waiting pair; `None` otherwise or when `bytes` hold too little
-/// to tell.
-#[inline]
-pub(crate) fn right_mate_name(bytes: &[u8]) -> Option<&[u8]> {
-    if bytes.len() < 36 {
-        return None;
-    }
-    let flags = u16::from_le_bytes([bytes[18], bytes[19]]);
-    let (tid, pos) = (le32(bytes, 4) as i32, le32(bytes, 8) as i32);
-    let (mtid, mpos) = (le32(bytes, 24) as i32, le32(bytes, 28) as i32);
-    let right =
-        flags & crate::filter::flags::PAIRED != 0 && mtid == tid && (0..=pos).contains(&mpos);
-    right.then(|| read_name(bytes))
-}
-
 /// One of `n` shares of the reads, dealt by read name: `k` in `0..n`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Share {
@@ -448,7 +420,12 @@ impl Share {
     /// belongs to this share: a hash of its read name (up to its first NUL) modulo `n`.
     #[inline]
     pub fn holds(self, bytes: &[u8]) -> bool {
-        let name = read_name(bytes);
+        let l_qname = usize::from(bytes[12]);
+        let name = &bytes[36..(36 + l_qname).min(bytes.len())];
+        let name = match name {
+            [n @ .., 0] => n,
+            n => n,
+        };
         // Constant time whatever the name's length: its first and last eight bytes and
         // its length (read names differ in their ends: tile:x:y, a serial number).
         let word = |b: &[u8]| {
